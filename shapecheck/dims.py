@@ -1,0 +1,500 @@
+"""Symbolic dimensions: sympy expressions built from the IR, and the prover.
+
+Every check is three-valued (:data:`PROVED`, :data:`REFUTED`, :data:`UNKNOWN`)
+relative to a :class:`Facts` object, the ``require``s in force:
+
+* divisibility ``a % b == 0`` (``a`` a dimension) becomes the substitution
+  ``a -> b*q`` with a fresh positive integer ``q``, so ``a / b`` is the
+  polynomial ``q``; an equality ``a == e`` becomes ``a -> e``;
+* inequalities are kept as ``f >= 0`` in the substituted variables;
+* an equality is proved when the difference expands to 0; an inequality
+  ``e >= 0`` when ``e`` (or ``e - f`` for a fact ``f``) has only non-negative
+  coefficients after shifting every variable by one (variables are >= 1);
+* otherwise a bounded, deterministic search for the smallest sizes within the
+  requires that break the check gives a counterexample (refuted), and failing
+  that the check is unknown.
+
+Nothing here parses text: symbols are created by name from the parse tree.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Optional
+
+import sympy
+from sympy import Add, Integer, Max, Min, Mod, Mul, Pow, Rational, Symbol, ceiling, floor
+from sympy.printing.str import StrPrinter
+
+PROVED, REFUTED, UNKNOWN = "proved", "refuted", "unknown"
+
+#: Largest integer a power literal may produce (bits); ``10 ** 10 ** 10`` is refused.
+MAX_POWER_BITS = 256
+
+
+def generic(name: str) -> sympy.Dummy:
+    """A fresh positive integer symbol for a block's generic dimension ``name``."""
+    return sympy.Dummy(name, integer=True, positive=True)
+
+
+@functools.lru_cache(maxsize=None)
+def dim(name: str) -> Symbol:
+    """The dimension symbol named ``name`` (a positive integer).
+
+    >>> dim("d_model").is_positive, dim("d_model").is_integer
+    (True, True)
+    """
+    return Symbol(name, integer=True, positive=True)
+
+
+class DimError(Exception):
+    """A dimension expression that cannot be built (e.g. a power too large)."""
+
+
+def power(base, exp):
+    """``base ** exp`` with the literal-size limit applied."""
+    if exp.is_Integer and base.is_Integer:
+        if exp < 0:
+            raise DimError("negative exponent in a dimension expression")
+        if abs(base) > 1 and int(exp) * max(1, int(abs(base)).bit_length()) > MAX_POWER_BITS:
+            raise DimError(f"power too large (more than {MAX_POWER_BITS} bits)")
+    elif exp.is_number and not exp.is_Integer:
+        raise DimError("exponent must be an integer")
+    elif not exp.is_number:
+        raise DimError("exponent must be a constant integer")
+    elif exp.is_Integer and int(exp) > 64:
+        raise DimError("exponent too large (at most 64 for a symbolic base)")
+    return Pow(base, exp)
+
+
+# ---- printing -------------------------------------------------------------------
+
+class _Printer(StrPrinter):
+    def _print_Mod(self, e):
+        return f"{self.parenthesize(e.args[0], 50)} % {self.parenthesize(e.args[1], 50)}"
+
+    def _print_Min(self, e):
+        return "min(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Max(self, e):
+        return "max(" + ", ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Mul(self, e):
+        return super()._print_Mul(e).replace("/", " / ")
+
+    def _print_Dummy(self, e):
+        return e.name
+
+
+_PRINTER = _Printer()
+
+
+@functools.lru_cache(maxsize=8192)
+def show(e) -> str:
+    """Print a dimension expression in spec syntax.
+
+    >>> show(dim("d") / dim("h")), show(Mod(dim("a"), dim("b")))
+    ('d / h', 'a % b')
+    """
+    if isinstance(e, int):
+        return str(e)
+    return _PRINTER.doprint(e)
+
+
+def show_shape(shape) -> str:
+    return "[" + ", ".join(show(d) if not isinstance(d, str) else d for d in shape) + "]"
+
+
+# ---- exact evaluation (no lambdify: nothing generated, nothing eval'ed) ----------
+
+class EvalError(Exception):
+    pass
+
+
+def _fl(x: Fraction) -> Fraction:
+    return Fraction(math.floor(x))
+
+
+@functools.lru_cache(maxsize=8192)
+def compile_expr(e) -> Callable[[dict], Fraction]:
+    """A closure computing ``e`` exactly from ``{symbol: int}``."""
+    if e.is_Integer:
+        v = Fraction(int(e))
+        return lambda env: v
+    if e.is_Rational:
+        v = Fraction(int(e.p), int(e.q))
+        return lambda env: v
+    if e.is_Symbol:
+        def sym(env, e=e):
+            try:
+                return Fraction(env[e])
+            except KeyError:
+                raise EvalError(f"unbound {e}") from None
+        return sym
+    args = [compile_expr(a) for a in e.args]
+    if isinstance(e, Add):
+        return lambda env: sum((a(env) for a in args), Fraction(0))
+
+    if isinstance(e, Mul):
+        def mul(env):
+            r = Fraction(1)
+            for a in args:
+                r *= a(env)
+            return r
+        return mul
+    if isinstance(e, Pow):
+        b, x = args
+        if not e.exp.is_Integer:
+            raise EvalError("non-integer power")
+        n = int(e.exp)
+
+        def pw(env):
+            base = b(env)
+            if n < 0 and base == 0:
+                raise EvalError("division by zero")
+            if abs(n) > 64 and abs(base) > 1:
+                raise EvalError("power too large")
+            return base ** n
+        return pw
+    if isinstance(e, floor):
+        a = args[0]
+        return lambda env: _fl(a(env))
+    if isinstance(e, ceiling):
+        a = args[0]
+        return lambda env: -_fl(-a(env))
+    if isinstance(e, Mod):
+        a, b = args
+
+        def md(env):
+            bv = b(env)
+            if bv == 0:
+                raise EvalError("modulo by zero")
+            return a(env) % bv
+        return md
+    if isinstance(e, Min):
+        return lambda env: min(a(env) for a in args)
+    if isinstance(e, Max):
+        return lambda env: max(a(env) for a in args)
+    raise EvalError(f"cannot evaluate {type(e).__name__}")
+
+
+def evaluate(e, env: dict) -> Fraction:
+    """Evaluate ``e`` exactly at ``env``.
+
+    >>> evaluate(floor(dim("n") / 2) + 1, {dim("n"): 7})
+    Fraction(4, 1)
+    """
+    if isinstance(e, int):
+        return Fraction(e)
+    return compile_expr(sympy.sympify(e) if not isinstance(e, sympy.Basic) else e)(env)
+
+
+# ---- facts and the prover -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Relation:
+    """A requirement ``left OP right`` over dimension expressions."""
+    op: str
+    left: object
+    right: object
+
+    def holds(self, env) -> bool:
+        a, b = evaluate(self.left, env), evaluate(self.right, env)
+        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b,
+                ">": a > b, ">=": a >= b}[self.op]
+
+    def text(self) -> str:
+        return f"{show(self.left)} {self.op} {show(self.right)}"
+
+    @property
+    def free_symbols(self):
+        return _free(self.left) | _free(self.right)
+
+
+def _free(e):
+    return e.free_symbols if isinstance(e, sympy.Basic) else set()
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str
+    counterexample: Optional[dict] = None  # {name: int}
+
+    @property
+    def proved(self):
+        return self.status == PROVED
+
+    def fails_at(self) -> str:
+        if not self.counterexample:
+            return ""
+        return "fails at " + ", ".join(f"{k}={v}" for k, v in self.counterexample.items())
+
+
+_PROVED = Result(PROVED)
+_UNKNOWN = Result(UNKNOWN)
+
+
+def _is_mod_zero(rel: Relation) -> bool:
+    return rel.op == "==" and isinstance(rel.left, Mod) and rel.right == 0
+
+
+@dataclass
+class Facts:
+    """The ``require``s in force, prepared for proofs."""
+    relations: tuple = ()
+    subs: dict = field(default_factory=dict)
+    ineqs: list = field(default_factory=list)
+    divs: list = field(default_factory=list)
+    fresh: dict = field(default_factory=dict)   # q symbol -> (a, b)
+    _cache: dict = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, relations) -> "Facts":
+        f = cls(tuple(relations))
+        for r in f.relations:
+            if _is_mod_zero(r):
+                a, b = (f.sub(x) for x in r.left.args)
+                if a.is_Symbol and a not in f.subs and a not in _free(b):
+                    q = sympy.Dummy(f"q{len(f.fresh)}", integer=True, positive=True)
+                    f.fresh[q] = (r.left.args[0], r.left.args[1])
+                    f._bind(a, b * q)
+                else:
+                    f.divs.append((r.left.args[0], r.left.args[1]))
+            elif r.op == "==":
+                left, right = f.sub(r.left), f.sub(r.right)
+                if left.is_Symbol and left not in _free(right) and left not in f.subs:
+                    f._bind(left, right)
+                elif right.is_Symbol and right not in _free(left) and right not in f.subs:
+                    f._bind(right, left)
+        for r in f.relations:
+            if r.op in ("<", "<=", ">", ">="):
+                lo, hi = (r.left, r.right) if r.op in ("<", "<=") else (r.right, r.left)
+                e = sympy.expand(f.sub(hi) - f.sub(lo))
+                if r.op in ("<", ">"):
+                    e = e - 1
+                f.ineqs.append(e)
+        return f
+
+    def _bind(self, sym, value):
+        self.subs = {k: v.xreplace({sym: value}) for k, v in self.subs.items()}
+        self.subs[sym] = value
+
+    def sub(self, e):
+        if not isinstance(e, sympy.Basic):
+            e = Integer(e)
+        return e.xreplace(self.subs) if self.subs else e
+
+    # -- public checks ---------------------------------------------------------
+    def equal(self, a, b) -> Result:
+        """Is ``a == b`` for every size the facts allow?"""
+        key = ("eq", a, b)
+        if key not in self._cache:
+            self._cache[key] = self._equal(a, b)
+        return self._cache[key]
+
+    def nonneg(self, e) -> Result:
+        """Is ``e >= 0`` for every size the facts allow?"""
+        key = ("ge", e)
+        if key not in self._cache:
+            self._cache[key] = self._nonneg(e)
+        return self._cache[key]
+
+    def le(self, a, b) -> Result:
+        return self.nonneg(sympy.expand(b - a) if isinstance(a, sympy.Basic) or isinstance(b, sympy.Basic) else Integer(b - a))
+
+    def lt(self, a, b) -> Result:
+        return self.nonneg(b - a - 1)
+
+    def positive(self, e) -> Result:
+        return self.nonneg(e - 1)
+
+    def integer(self, e) -> Result:
+        """Is ``e`` an integer for every size the facts allow?"""
+        key = ("int", e)
+        if key not in self._cache:
+            self._cache[key] = self._integer(e)
+        return self._cache[key]
+
+    def holds(self, rel: Relation) -> Result:
+        """Does the relation follow from the facts?"""
+        if _is_mod_zero(rel):
+            a, b = rel.left.args
+            return self.integer(a / b)
+        if rel.op == "==":
+            return self.equal(rel.left, rel.right)
+        if rel.op == "<=":
+            return self.le(rel.left, rel.right)
+        if rel.op == ">=":
+            return self.le(rel.right, rel.left)
+        if rel.op == "<":
+            return self.lt(rel.left, rel.right)
+        if rel.op == ">":
+            return self.lt(rel.right, rel.left)
+        # !=
+        d = self.sub(rel.left - rel.right)
+        d = sympy.expand(d)
+        if d.is_number:
+            return _PROVED if d != 0 else Result(REFUTED, {})
+        r = self.equal(rel.left, rel.right)
+        if r.status == PROVED:
+            return Result(REFUTED, self._search(lambda env: evaluate(rel.left, env) != evaluate(rel.right, env),
+                                                _free(rel.left) | _free(rel.right)) or {})
+        return self._refute_or_unknown(lambda env: evaluate(rel.left, env) != evaluate(rel.right, env),
+                                       _free(rel.left) | _free(rel.right))
+
+    # -- implementation ----------------------------------------------------------
+    def _equal(self, a, b) -> Result:
+        d = sympy.expand(self.sub(a) - self.sub(b))
+        if d == 0:
+            return _PROVED
+        if d.is_number:
+            return Result(REFUTED, self._example(_free(a) | _free(b)))
+        if any(p.is_Pow and p.exp.is_negative for p in sympy.preorder_traversal(d)):
+            if sympy.cancel(d) == 0:
+                return _PROVED
+        return self._refute_or_unknown(lambda env: evaluate(a, env) == evaluate(b, env),
+                                       _free(a) | _free(b))
+
+    def _nonneg(self, e) -> Result:
+        s = sympy.expand(self.sub(e))
+        if s.is_number:
+            if s >= 0:
+                return _PROVED
+            return Result(REFUTED, self._example(_free(e)))
+        if _shift_nonneg(s):
+            return _PROVED
+        for f in self.ineqs:
+            if _shift_nonneg(sympy.expand(s - f)):
+                return _PROVED
+        for f, g in itertools.combinations(self.ineqs, 2):
+            if _shift_nonneg(sympy.expand(s - f - g)):
+                return _PROVED
+        return self._refute_or_unknown(lambda env: evaluate(e, env) >= 0, _free(e))
+
+    def _integer(self, e) -> Result:
+        s = self.sub(e)
+        if s.is_Integer:
+            return _PROVED
+        s = sympy.cancel(sympy.expand(s)) if s.has(Pow) else sympy.expand(s)
+        if s.is_polynomial() and _int_coeffs(s):
+            return _PROVED
+        for a, b in self.divs:
+            if sympy.expand(s - self.sub(a) / self.sub(b)) == 0:
+                return _PROVED
+        return self._refute_or_unknown(lambda env: evaluate(e, env).denominator == 1, _free(e))
+
+    def _refute_or_unknown(self, ok: Callable[[dict], bool], syms) -> Result:
+        cex = self._search(lambda env: not ok(env), syms)
+        return Result(REFUTED, cex) if cex is not None else _UNKNOWN
+
+    def _example(self, syms) -> dict:
+        """Any allowed sizes (for checks that fail everywhere)."""
+        cex = self._search(lambda env: True, syms)
+        return cex or {}
+
+    def _relevant(self, syms):
+        """The original dimensions involved: ``syms`` and those tied to them by facts."""
+        rel = set(syms)
+        changed = True
+        while changed:
+            changed = False
+            for r in self.relations:
+                fs = r.free_symbols
+                if fs & rel and not fs <= rel:
+                    rel |= fs
+                    changed = True
+        return rel
+
+    def find(self, bad: Callable[[dict], bool], syms) -> Optional[dict]:
+        """Sizes within the facts where ``bad(env)`` holds, smallest first, or None."""
+        return self._search(bad, set(syms))
+
+    def _search(self, bad: Callable[[dict], bool], syms, budget: int = 2500) -> Optional[dict]:
+        """The smallest sizes (by sum) within the facts where ``bad`` holds."""
+        originals = sorted(self._relevant(syms), key=lambda s: s.name)
+        if not originals:
+            try:
+                return {} if bad({}) else None
+            except (EvalError, ZeroDivisionError):
+                return None
+        variables = sorted({v for s in originals for v in _free(self.sub(s))}, key=str)
+        relations = [r for r in self.relations if r.free_symbols & set(originals)]
+        images = [(s, compile_expr(self.sub(s))) for s in originals]
+
+        def attempt(values) -> Optional[dict]:
+            venv = dict(zip(variables, values))
+            env = {}
+            for s, f in images:
+                v = f(venv)
+                if v.denominator != 1 or v < 1:
+                    return None
+                env[s] = int(v)
+            try:
+                if all(r.holds(env) for r in relations) and bad(env):
+                    return {s.name: env[s] for s in originals if s in syms or not syms}
+            except (EvalError, ZeroDivisionError):
+                return None
+            return None
+
+        k = len(variables)
+        tried = 0
+        for values in _by_sum(k, 9):
+            found = attempt(values)
+            if found is not None:
+                return found
+            tried += 1
+            if tried >= budget:
+                break
+        rng = random.Random(1234)
+        for _ in range(budget // 2):
+            values = [rng.choice((1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 64, 128, 1000)) for _ in range(k)]
+            found = attempt(values)
+            if found is not None:
+                return found
+        return None
+
+
+def _by_sum(k: int, top: int):
+    """Tuples of ``k`` values in 1..top, in order of increasing sum."""
+    if k == 0:
+        yield ()
+        return
+    for total in range(k, k * top + 1):
+        yield from _compositions(k, total, top)
+
+
+def _compositions(k, total, top):
+    if k == 1:
+        if 1 <= total <= top:
+            yield (total,)
+        return
+    for first in range(1, min(top, total - k + 1) + 1):
+        for rest in _compositions(k - 1, total - first, top):
+            yield (first,) + rest
+
+
+def _int_coeffs(p) -> bool:
+    try:
+        return all(c.is_Integer for c in sympy.Poly(p, *sorted(p.free_symbols, key=str)).coeffs()) \
+            if p.free_symbols else p.is_Integer
+    except sympy.PolynomialError:
+        return False
+
+
+def _shift_nonneg(p) -> bool:
+    """Sufficient test for ``p >= 0`` over integers >= 1: every coefficient of
+    ``p(x + 1)`` is non-negative."""
+    if p.is_number:
+        return bool(p >= 0)
+    if not p.is_polynomial():
+        return False
+    syms = sorted(p.free_symbols, key=str)
+    shifted = sympy.expand(p.xreplace({s: s + 1 for s in syms}))
+    try:
+        return all(c >= 0 for c in sympy.Poly(shifted, *syms).coeffs())
+    except sympy.PolynomialError:
+        return False

@@ -1,0 +1,1171 @@
+"""The symbolic interpreter: checks every stage of a spec with sympy.
+
+Blocks are checked once, generically (fresh symbols for the dimensions that
+first appear in their parameters); a call unifies argument shapes with the
+parameters and substitutes into the block's summary. ``repeat`` is analysed
+once, with a loop-invariance check, never unrolled.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Optional
+
+import sympy
+from sympy import Integer
+
+from . import ir
+from .diagnostics import Note, Reporter
+from .dims import (PROVED, REFUTED, DimError, Facts, Relation, dim, generic, power, show)
+from .ops import OPS, BindError, Op, Out, TensorArg, Variadic, bind
+from .ops import core as K
+from .span import Span
+
+# ---- values ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tensor:
+    shape: Optional[tuple]          # None: unknown after an earlier error (absorbs checks)
+    dtype: str = "float"
+    origins: tuple = ()             # per axis: (Span, description) or None
+
+
+POISON = Tensor(None)
+
+
+@dataclass(frozen=True)
+class DimV:
+    expr: object
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: object                   # str, bool, None or float
+
+
+@dataclass(frozen=True)
+class ListV:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class TupleV:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    name: str
+
+
+def kind_of(v) -> str:
+    if isinstance(v, Tensor):
+        return "a tensor"
+    if isinstance(v, DimV):
+        return "a dimension"
+    if isinstance(v, ListV):
+        return "a list"
+    if isinstance(v, TupleV):
+        return f"{len(v.items)} values"
+    if isinstance(v, Variadic):
+        return "a variadic dimension"
+    if isinstance(v, Lit):
+        return {str: "a string", bool: "a boolean", float: "a number", type(None): "none"}.get(
+            type(v.value), "a constant")
+    return "a value"
+
+
+# ---- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    """One named tensor of a model (or block) with its inferred shape."""
+    path: tuple          # e.g. ("transformer", "encoder_layer@37", "attention@12")
+    name: str
+    op: str
+    span: Span
+    shape: Optional[tuple]
+    dtype: str
+    params: object       # parameters created by this statement (one execution)
+    flops: object        # FLOPs of this statement (one execution)
+    repeat: object       # how many times the statement runs per forward pass
+
+    def shape_str(self) -> str:
+        return "?" if self.shape is None else K.show_shape(self.shape)
+
+
+@dataclass
+class Summary:
+    """What a block (or model) offers its callers, in its own symbols."""
+    block: ir.Block
+    params: list = field(default_factory=list)      # (ir param, kind, shape|symbol, dtype)
+    returns: Optional[tuple] = None                 # tuple of Tensor
+    preconds: list = field(default_factory=list)    # (Relation, Span, note)
+    param_count: object = Integer(0)
+    flops: object = Integer(0)
+    nodes: list = field(default_factory=list)
+    generics: dict = field(default_factory=dict)
+    variadics: set = field(default_factory=set)
+    relations: tuple = ()
+
+
+@dataclass
+class Scope:
+    """Everything global to a checked file (its own items and those it `use`s)."""
+    dims: dict = field(default_factory=dict)        # name -> (symbol, example expr|None, span)
+    lets: dict = field(default_factory=dict)        # name -> (expr, span)
+    relations: list = field(default_factory=list)   # (Relation, Span)
+    blocks: dict = field(default_factory=dict)      # name -> ir.Block
+    models: dict = field(default_factory=dict)      # name -> ir.Block
+
+
+class Abort(Exception):
+    """Stop checking the current operation (the problem was already reported)."""
+
+
+# ---- the checker -----------------------------------------------------------------------------
+
+
+class Frame:
+    def __init__(self, block: ir.Block, facts: Facts, path: tuple):
+        self.block = block
+        self.facts = facts
+        self.path = path
+        self.vars: dict = {}
+        self.dims: dict = {}          # local dimension names -> expr (generics, dim params, lets)
+        self.generic: set = set()     # symbols that are generic in this block
+        self.variadics: set = set()
+        self.mult = Integer(1)
+        self.params = Integer(0)
+        self.flops = Integer(0)
+        self.nodes: list = []
+        self.preconds: list = []
+        self.returns: Optional[tuple] = None
+        self.assigned_at: dict = {}
+
+
+class Checker:
+    def __init__(self, scope: Scope, reporter: Reporter):
+        self.scope = scope
+        self.r = reporter
+        self.summaries: dict = {}
+        self.in_progress: list = []
+        self.global_facts = Facts.build([rel for rel, _ in scope.relations])
+
+    # -- reporting helpers --------------------------------------------------------------------
+    def report(self, code, span, message, notes=()):
+        self.r.report(code, span, message, notes)
+
+    # -- globals ----------------------------------------------------------------------------------
+    def global_lookup(self, name):
+        if name in self.scope.lets:
+            return DimV(self.scope.lets[name][0])
+        if name in self.scope.dims:
+            return DimV(self.scope.dims[name][0])
+        if name in self.scope.blocks:
+            return BlockRef(name)
+        return None
+
+    # -- blocks ------------------------------------------------------------------------------------
+    def summary(self, name: str, call_span: Optional[Span] = None) -> Optional[Summary]:
+        block = self.scope.blocks[name]
+        if name in self.summaries:
+            return self.summaries[name]
+        if name in self.in_progress:
+            chain = " -> ".join(self.in_progress[self.in_progress.index(name):] + [name])
+            self.report("SC406", call_span or block.name_span,
+                        f"block `{name}` calls itself ({chain}); blocks cannot be recursive")
+            return None
+        self.in_progress.append(name)
+        try:
+            s = self.check_block(block)
+        finally:
+            self.in_progress.pop()
+        self.summaries[name] = s
+        return s
+
+    def check_block(self, block: ir.Block) -> Summary:
+        s = Summary(block)
+        # generic dimensions: names in parameter shapes that are not global
+        for p in block.params:
+            if isinstance(p, ir.DimParam):
+                s.generics[p.name] = generic(p.name)
+            else:
+                for item in p.shape.items:
+                    if isinstance(item, ir.Star):
+                        s.variadics.add(item.name)
+                        continue
+                    for n in _names_in(item):
+                        if n not in s.generics and self.global_lookup(n) is None:
+                            s.generics[n] = generic(n)
+        frame = Frame(block, self.global_facts, (block.name,))
+        frame.dims.update(s.generics)
+        frame.generic = set(s.generics.values())
+        frame.variadics = set(s.variadics)
+        self.prepass(frame)
+        s.relations = tuple(frame.facts.relations)
+        seen = set()
+        for p in block.params:
+            if p.name in seen:
+                self.report("SC102", p.span, f"parameter `{p.name}` is defined twice")
+            seen.add(p.name)
+            if isinstance(p, ir.DimParam):
+                sym = s.generics[p.name]
+                s.params.append((p, "dim", sym, None))
+                frame.vars[p.name] = DimV(sym)
+                continue
+            shape = self.eval_shape(frame, p.shape)
+            dtype = p.shape.dtype or "float"
+            s.params.append((p, "tensor", shape, dtype))
+            origins = tuple((p.span, f"parameter `{p.name}`") for _ in (shape or ()))
+            frame.vars[p.name] = Tensor(shape, dtype, origins) if shape is not None else POISON
+        self.run_body(frame, block.body)
+        declared = None
+        if block.returns is not None:
+            declared = tuple(self.declared_tensor(frame, sh) for sh in block.returns)
+        if frame.returns is None:
+            if not block.is_model:
+                self.report("SC405", block.name_span, f"block `{block.name}` never returns a value")
+            s.returns = declared
+        elif declared is not None:
+            s.returns = declared
+        else:
+            s.returns = frame.returns
+        s.preconds = frame.preconds
+        s.param_count = frame.params
+        s.flops = frame.flops
+        s.nodes = frame.nodes
+        return s
+
+    def declared_tensor(self, frame, sh: ir.Shape):
+        shape = self.eval_shape(frame, sh)
+        if shape is None:
+            return POISON
+        return Tensor(shape, sh.dtype or "float", tuple((sh.span, "the declared return shape") for _ in shape))
+
+    def check_model(self, model: ir.Block) -> Summary:
+        return self.check_block(model)
+
+    # -- statements ------------------------------------------------------------------------------
+    def prepass(self, frame: Frame):
+        """Evaluate the body's top-level `let`s and `require`s first: they are
+        the facts under which every statement is checked."""
+        rels = []
+        for st in frame.block.body:
+            if isinstance(st, ir.Let):
+                self.do_let(frame, st)
+            elif isinstance(st, ir.Require):
+                for c in st.conds:
+                    rel = self.relation(frame, c)
+                    if rel is not None:
+                        rels.append(rel)
+                        frame.preconds.append((rel, c.span, "required here"))
+        if rels:
+            frame.facts = Facts.build(list(self.global_facts.relations) + rels)
+        if not frame.block.is_model:
+            pass
+        else:
+            frame.preconds = []   # a model's requires are facts, not preconditions
+
+    def do_let(self, frame, st: ir.Let):
+        if st.name in frame.dims or (frame.block is None and st.name in self.scope.lets):
+            self.report("SC102", st.name_span, f"`{st.name}` is already defined")
+        v = self.eval_dim(frame, st.value, f"`let {st.name}`")
+        if v is not None:
+            frame.dims[st.name] = v
+
+    def relation(self, frame, c: ir.Compare) -> Optional[Relation]:
+        left = self.eval_dim(frame, c.left, "a `require`")
+        right = self.eval_dim(frame, c.right, "a `require`")
+        if left is None or right is None:
+            return None
+        return Relation(c.op, left, right)
+
+    def run_body(self, frame: Frame, body):
+        for st in body:
+            if frame.returns is not None and not isinstance(st, (ir.Let, ir.Require)):
+                self.report("SC106", st.span, "statement after `return` is never reached")
+                break
+            try:
+                self.stmt(frame, st)
+            except Abort:
+                pass
+
+    def stmt(self, frame: Frame, st):
+        if isinstance(st, (ir.Let, ir.Require)):
+            if st not in frame.block.body:   # nested (inside repeat): evaluate now
+                if isinstance(st, ir.Let):
+                    self.do_let(frame, st)
+                else:
+                    self.report("SC106", st.span, "`require` must be at the top level of a block or model")
+            return
+        if isinstance(st, ir.Assign):
+            return self.do_assign(frame, st)
+        if isinstance(st, ir.Return):
+            return self.do_return(frame, st)
+        if isinstance(st, ir.Repeat):
+            return self.do_repeat(frame, st)
+        if isinstance(st, ir.Input):
+            if not frame.block.is_model:
+                self.report("SC106", st.span, "`input` is only allowed in a model; a block takes parameters")
+            return self.declare(frame, st, "input", st.shape, counts=False)
+        if isinstance(st, ir.ParamDecl):
+            return self.declare(frame, st, "param", st.shape, counts=True)
+        raise AssertionError(f"unknown statement {type(st).__name__}")  # pragma: no cover
+
+    def declare(self, frame, st, what, shape_ir, counts):
+        if st.name in frame.vars:
+            self.report("SC102", st.span, f"`{st.name}` is already defined")
+        shape = self.eval_shape(frame, shape_ir)
+        if shape is None:
+            frame.vars[st.name] = POISON
+            return
+        if any(isinstance(d, Variadic) for d in shape):
+            self.report("SC106", shape_ir.span, f"an `{what}` needs a fixed rank (no *variadic)")
+            frame.vars[st.name] = POISON
+            return
+        dtype = shape_ir.dtype or "float"
+        t = Tensor(shape, dtype, tuple((st.span, f"{what} `{st.name}`") for _ in shape))
+        frame.vars[st.name] = t
+        n = K.prod(list(shape)) if counts else Integer(0)
+        frame.params += frame.mult * n
+        frame.nodes.append(Node(frame.path, st.name, what, st.span, shape, dtype, n, Integer(0), frame.mult))
+
+    def do_assign(self, frame: Frame, st: ir.Assign):
+        p0, f0 = frame.params, frame.flops
+        mark = len(frame.nodes)
+        value = self.eval(frame, st.value)
+        params = sympy.expand((frame.params - p0) / frame.mult)
+        flops = sympy.expand((frame.flops - f0) / frame.mult)
+        if len(st.targets) == 1:
+            values = [value]
+        elif isinstance(value, (TupleV, ListV)):
+            values = list(value.items)
+            if len(values) != len(st.targets):
+                self.report("SC105", st.span, f"{len(st.targets)} names on the left but "
+                                              f"{len(values)} values on the right")
+                values = [POISON] * len(st.targets)
+        elif value is POISON:
+            values = [POISON] * len(st.targets)
+        else:
+            self.report("SC105", st.span, f"{len(st.targets)} names on the left but one value on the right")
+            values = [POISON] * len(st.targets)
+        if st.annotation is not None:
+            if len(values) != 1:
+                self.report("SC106", st.annotation.span, "an annotation needs a single target")
+            else:
+                self.check_annotation(frame, st, values[0])
+        op = _op_name(st.value)
+        for i, (name, v) in enumerate(zip(st.targets, values)):
+            if isinstance(v, (Lit, BlockRef)) or isinstance(v, ListV):
+                self.report("SC103", st.target_spans[i], f"`{name}` must be a tensor or a dimension, "
+                                                        f"got {kind_of(v)}")
+                v = POISON
+            if name in frame.dims and not isinstance(v, DimV):
+                self.report("SC102", st.target_spans[i], f"`{name}` is a dimension here; "
+                                                        f"use another name for the tensor")
+            frame.vars[name] = v
+            frame.assigned_at[name] = st.span
+            if isinstance(v, Tensor):
+                frame.nodes.insert(mark + i if False else len(frame.nodes),
+                                   Node(frame.path, name, op, st.span, v.shape, v.dtype,
+                                        params if i == 0 else Integer(0),
+                                        flops if i == 0 else Integer(0), frame.mult))
+
+    def check_annotation(self, frame, st: ir.Assign, v):
+        ann = st.annotation
+        expected = self.eval_shape(frame, ann)
+        if expected is None or v is POISON:
+            return
+        if isinstance(v, DimV):
+            self.report("SC103", ann.span, "a shape annotation on a dimension value")
+            return
+        if not isinstance(v, Tensor):
+            return
+        self.compare_shapes(frame, v, expected, ann.dtype, ann.span, "SC301",
+                            f"`{st.targets[0]}` is {K.show_shape(v.shape)} but is annotated "
+                            f"{K.show_shape(expected)}",
+                            [Note(None, "the annotation is checked for every size the `require`s allow")])
+
+    def compare_shapes(self, frame, v: Tensor, expected: tuple, dtype, span, code, headline, notes=()):
+        """Report a mismatch between ``v`` and ``expected`` (refuted: ``code``;
+        unknown: SC501). Returns True when the shapes are proved equal."""
+        if dtype is not None and v.dtype != dtype:
+            self.report("SC308", span, f"{headline.split(' is ')[0]} has dtype {v.dtype}, expected {dtype}")
+        if len(v.shape) != len(expected) or any(
+                isinstance(a, Variadic) != isinstance(b, Variadic) for a, b in zip(v.shape, expected)):
+            if not self._variadic_equal(v.shape, expected):
+                self.report(code, span, f"{headline}: rank {len(v.shape)} vs {len(expected)}",
+                            list(notes) + self.origin_notes(v, range(len(v.shape))))
+                return False
+        bad, unknown = [], []
+        for i, (a, b) in enumerate(zip(v.shape, expected)):
+            if isinstance(a, Variadic):
+                if a != b:
+                    bad.append((i, None))
+                continue
+            res = frame.facts.equal(a, b)
+            if res.status == REFUTED:
+                bad.append((i, res))
+            elif res.status != PROVED:
+                unknown.append((i, a, b))
+        if bad:
+            parts = []
+            for i, res in bad:
+                a, b = v.shape[i], expected[i]
+                fa = f" ({res.fails_at()})" if res is not None and res.fails_at() else ""
+                parts.append(f"dimension {i} is {_s(a)}, expected {_s(b)}{fa}")
+            self.report(code, span, f"{headline}: " + "; ".join(parts),
+                        list(notes) + self.origin_notes(v, [i for i, _ in bad]))
+            return False
+        for i, a, b in unknown:
+            self.report("SC501", span, f"{headline.split(' is ')[0]}: cannot decide whether dimension {i} "
+                                       f"{_s(a)} equals {_s(b)}; add `require {_s(a)} == {_s(b)}` to settle it")
+        return not unknown
+
+    @staticmethod
+    def _variadic_equal(a, b):
+        return False
+
+    def origin_notes(self, v: Tensor, axes) -> list:
+        notes = []
+        for i in axes:
+            if i < len(v.origins) and v.origins[i] is not None:
+                span, what = v.origins[i]
+                notes.append(Note(span, f"dimension {i} ({_s(v.shape[i])}) comes from {what}"))
+        return notes
+
+    def do_return(self, frame: Frame, st: ir.Return):
+        values = []
+        for e in st.values:
+            v = self.eval(frame, e)
+            if not isinstance(v, Tensor):
+                self.report("SC103", _span(e), f"`return` needs a tensor, got {kind_of(v)}")
+                v = POISON
+            values.append(v)
+        frame.returns = tuple(values)
+        block = frame.block
+        if block.returns is None or frame.mult != 1:
+            if frame.mult != 1:
+                self.report("SC106", st.span, "`return` inside `repeat`")
+            return
+        if len(block.returns) != len(values):
+            self.report("SC405", st.span, f"`{block.name}` declares {len(block.returns)} results but "
+                                          f"returns {len(values)}")
+            return
+        for v, sh in zip(values, block.returns):
+            if v is POISON:
+                continue
+            expected = self.eval_shape(frame, sh)
+            if expected is None:
+                continue
+            self.compare_shapes(frame, v, expected, sh.dtype or "float", st.span, "SC403",
+                                f"returns {K.show_shape(v.shape)} where `{block.name}` promises "
+                                f"{K.show_shape(expected)}",
+                                [Note(sh.span, "the declared result shape")])
+
+    def do_repeat(self, frame: Frame, st: ir.Repeat):
+        n = self.eval_dim(frame, st.count, "`repeat`")
+        if n is None:
+            return
+        res = frame.facts.positive(n)
+        if res.status == REFUTED:
+            self.report("SC202", _span(st.count), f"the repeat count {_s(n)} can be less than 1 "
+                                                  f"({res.fails_at()})")
+        before = dict(frame.vars)
+        saved = frame.mult
+        frame.mult = frame.mult * n
+        try:
+            self.run_body(frame, st.body)
+        finally:
+            frame.mult = saved
+        for name, old in before.items():
+            new = frame.vars.get(name)
+            if new is old or not isinstance(old, Tensor) or old is POISON:
+                continue
+            if not isinstance(new, Tensor) or new is POISON:
+                continue
+            span = frame.assigned_at.get(name, st.span)
+            self.compare_shapes(frame, new, old.shape, old.dtype, span, "SC404",
+                                f"`{name}` is {K.show_shape(new.shape)} after one pass of `repeat {_s(n)}` "
+                                f"but {K.show_shape(old.shape)} before it",
+                                [Note(st.span, "a tensor carried around the loop must keep its shape")])
+
+    # -- shapes and dimension expressions ----------------------------------------------------------
+    def eval_shape(self, frame, sh: ir.Shape) -> Optional[tuple]:
+        out = []
+        ok = True
+        for item in sh.items:
+            if isinstance(item, ir.Star):
+                if item.name not in frame.variadics:
+                    self.report("SC101", item.span, f"unknown variadic dimension `*{item.name}` "
+                                                    f"(variadics are bound by a block's parameters)")
+                    ok = False
+                else:
+                    out.append(Variadic(item.name))
+                continue
+            e = self.eval_dim(frame, item, "a shape")
+            if e is None:
+                ok = False
+            else:
+                out.append(e)
+        return tuple(out) if ok else None
+
+    def eval_dim(self, frame, e, where: str):
+        v = self.eval(frame, e)
+        if isinstance(v, DimV):
+            return v.expr
+        if v is not POISON:
+            self.report("SC103", _span(e), f"{where} needs a dimension expression, got {kind_of(v)}")
+        return None
+
+    # -- expressions -------------------------------------------------------------------------------
+    def eval(self, frame: Frame, e):
+        try:
+            return self._eval(frame, e)
+        except Abort:
+            return POISON
+
+    def lookup(self, frame, node: ir.Name):
+        n = node.id
+        if n in frame.vars:
+            return frame.vars[n]
+        if n in frame.dims:
+            return DimV(frame.dims[n])
+        g = self.global_lookup(n)
+        if g is not None:
+            if isinstance(g, BlockRef):
+                self.report("SC103", node.span, f"`{n}` is a block; call it: {n}(...)")
+                raise Abort
+            return g
+        if n in frame.variadics:
+            self.report("SC103", node.span, f"`{n}` is variadic; write `*{n}` inside a shape")
+            raise Abort
+        candidates = list(frame.vars) + list(frame.dims) + list(self.scope.dims) + list(self.scope.lets)
+        close = difflib.get_close_matches(n, candidates, n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        self.report("SC101", node.span, f"undefined name `{n}`{hint}")
+        raise Abort
+
+    def _eval(self, frame, e):
+        if isinstance(e, ir.Name):
+            return self.lookup(frame, e)
+        if isinstance(e, ir.Number):
+            return DimV(Integer(e.value)) if isinstance(e.value, int) else Lit(e.value)
+        if isinstance(e, ir.String):
+            return Lit(e.value)
+        if isinstance(e, ir.Const):
+            return Lit(e.value)
+        if isinstance(e, ir.ListExpr):
+            items = []
+            for it in e.items:
+                if isinstance(it, ir.Star):
+                    if it.name not in frame.variadics:
+                        self.report("SC101", it.span, f"unknown variadic dimension `*{it.name}`")
+                        raise Abort
+                    items.append(Variadic(it.name))
+                else:
+                    items.append(self._eval(frame, it))
+            return ListV(tuple(items))
+        if isinstance(e, ir.Neg):
+            v = self._eval(frame, e.operand)
+            if isinstance(v, DimV):
+                return DimV(-v.expr)
+            if isinstance(v, Lit) and isinstance(v.value, float):
+                return Lit(-v.value)
+            return self.apply_op(frame, OPS["neg"], [(v, _span(e.operand))], [], e.span)
+        if isinstance(e, ir.BinOp):
+            return self.binop(frame, e)
+        if isinstance(e, ir.Call):
+            return self.call(frame, e)
+        if isinstance(e, ir.Index):
+            return self.index(frame, e)
+        raise AssertionError(f"unknown expression {type(e).__name__}")  # pragma: no cover
+
+    def binop(self, frame, e: ir.BinOp):
+        a = self._eval(frame, e.left)
+        b = self._eval(frame, e.right)
+        if isinstance(a, DimV) and isinstance(b, DimV) and e.op != "@":
+            return DimV(self.dim_arith(frame, e, a.expr, b.expr))
+        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
+                "@": "matmul", "**": "pow"}[e.op]
+        return self.apply_op(frame, OPS[name], [(a, _span(e.left)), (b, _span(e.right))], [], e.span)
+
+    def dim_arith(self, frame, e: ir.BinOp, a, b):
+        op = e.op
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op in ("/", "//", "%") and b == 0:
+            self.report("SC204", e.span, "division by zero in a dimension expression")
+            raise Abort
+        if op == "/":
+            self.check_div(frame, a, b, e.span, f"`{_s(a)} / {_s(b)}`")
+            return a / b
+        if op == "//":
+            return sympy.floor(a / b)
+        if op == "%":
+            return sympy.Mod(a, b)
+        if op == "**":
+            try:
+                return power(a, b)
+            except DimError as err:
+                self.report("SC005" if "large" in str(err) else "SC204", e.span, str(err))
+                raise Abort
+        raise AssertionError(op)  # pragma: no cover
+
+    def check_div(self, frame, a, b, span, what) -> bool:
+        res = frame.facts.integer(a / b)
+        fix = f"`require {_s(a)} % {_s(b)} == 0`"
+        if res.status == REFUTED:
+            fails = f" ({res.fails_at()})" if res.counterexample else ""
+            self.report("SC201", span, f"{what}: {_s(a)} is not divisible by {_s(b)} for every allowed "
+                                       f"size{fails}; add {fix}")
+            return False
+        if res.status != PROVED:
+            self.report("SC502", span, f"{what}: cannot prove that {_s(b)} divides {_s(a)}; add {fix} "
+                                       f"to settle it")
+        return True
+
+    def index(self, frame, e: ir.Index):
+        base = self._eval(frame, e.base)
+        items = []
+        for it in e.items:
+            if isinstance(it, ir.Slice):
+                parts = []
+                for p in (it.start, it.stop, it.step):
+                    parts.append(None if p is None else self.eval_dim(frame, p, "a slice bound"))
+                    if p is not None and parts[-1] is None:
+                        raise Abort
+                items.append(tuple(parts))
+            else:
+                d = self.eval_dim(frame, it, "an index")
+                if d is None:
+                    raise Abort
+                items.append(d)
+        return self.apply_op(frame, OPS["index"], [(base, _span(e.base)), (ListV(()), e.span)], [], e.span,
+                             raw={"items": items})
+
+    def call(self, frame, e: ir.Call):
+        name = e.func
+        pos = [(self._eval(frame, a), _span(a)) for a in e.args]
+        kws = [(k.name, (self._eval(frame, k.value), k.span), k.span) for k in e.kwargs]
+        if name in self.scope.blocks:
+            return self.call_block(frame, e, pos, kws)
+        if name in ("min", "max", "floor", "ceil") and pos and all(isinstance(v, DimV) for v, _ in pos) \
+                and not kws:
+            exprs = [v.expr for v, _ in pos]
+            if name in ("floor", "ceil"):
+                if len(exprs) != 1:
+                    self.report("SC105", e.span, f"{name}() takes one dimension expression")
+                    raise Abort
+                return DimV(sympy.floor(exprs[0]) if name == "floor" else sympy.ceiling(exprs[0]))
+            if len(exprs) < 2:
+                self.report("SC105", e.span, f"{name}() of dimensions needs at least two arguments")
+                raise Abort
+            return DimV(sympy.Min(*exprs) if name == "min" else sympy.Max(*exprs))
+        o = OPS.get(name)
+        if o is None or name in ("index", "add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow"):
+            candidates = [k for k in OPS if k != "index"] + list(self.scope.blocks)
+            close = difflib.get_close_matches(name, candidates, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            self.report("SC104", e.func_span, f"unknown operation `{name}`: neither a built-in nor a "
+                                              f"block{hint}")
+            raise Abort
+        return self.apply_op(frame, o, pos, kws, e.span)
+
+    # -- operations -------------------------------------------------------------------------------
+    def apply_op(self, frame, o: Op, pos, kws, span, raw=None):
+        try:
+            bound = bind(o, pos, kws)
+        except BindError as err:
+            self.report("SC105", err.span or span, f"{err.message}; expected {K.signature(o)}")
+            raise Abort
+        extra = bound.pop("**")
+        if raw:
+            bound.update({k: (v, span) for k, v in raw.items()})
+        args = []
+        inputs = []
+        for a in o.args:
+            val = bound[a.name]
+            conv = self.convert(o, a, val, span)
+            if conv is _POISONED:
+                return POISON
+            if isinstance(conv, TensorArg):
+                inputs.append(val[0])
+            elif isinstance(conv, list) and conv and isinstance(conv[0], TensorArg):
+                inputs.extend(v for v, _ in val[0].items) if isinstance(val[0], ListV) else \
+                    inputs.extend(v for v, _ in val)
+            args.append(conv)
+        if o.varkw is not None:
+            kw = {}
+            for name, (v, sp) in extra.items():
+                if not isinstance(v, DimV):
+                    self.report("SC103", sp, f"{o.name}: `{name}=` needs a dimension, got {kind_of(v)}")
+                    raise Abort
+                kw[name] = v.expr
+            args.append(kw)
+        rule = _RuleCtx(self, frame, span)
+        try:
+            out = o.rule(rule, *args)
+        except Abort:
+            return POISON
+        except DimError as err:
+            self.report("SC005", span, str(err))
+            return POISON
+        outs = out if isinstance(out, tuple) else (out,)
+        tensors = []
+        for oo in outs:
+            frame.params += frame.mult * sympy.sympify(oo.params)
+            frame.flops += frame.mult * sympy.sympify(oo.flops)
+            shape = tuple(Integer(d) if isinstance(d, int) else d for d in oo.shape)
+            tensors.append(Tensor(shape, oo.dtype, _origins(shape, inputs, span, o.name)))
+        return TupleV(tuple(tensors)) if isinstance(out, tuple) else tensors[0]
+
+    def convert(self, o: Op, a: K.Arg, val, span):
+        """Turn a bound argument (``(value, span)`` or a raw default) into what the rule expects."""
+        if not (isinstance(val, tuple) and len(val) == 2 and isinstance(val[1], Span)) and a.kind != K.AXES \
+                and not a.kind.endswith("*"):
+            if a.kind == K.DIM and isinstance(val, int) and not isinstance(val, bool):
+                return Integer(val)
+            return val   # a default
+        if a.kind.endswith("*"):
+            items = val
+            if a.kind == K.AXES:
+                return [self.convert(o, K.Arg(a.name, K.AXIS), it, span) for it in items]
+            res = [self.convert(o, K.Arg(a.name, K.TENSOR), it, span) for it in items]
+            return _POISONED if any(r is _POISONED for r in res) else res
+        v, sp = val
+        kind = a.kind
+        if kind == "subscripts":
+            return v
+        if isinstance(v, Tensor) and v is POISON and kind in (K.TENSOR, K.OPT_TENSOR, "dim|tensor"):
+            return _POISONED
+        if kind in (K.TENSOR, K.OPT_TENSOR):
+            if kind == K.OPT_TENSOR and isinstance(v, Lit) and v.value is None:
+                return None
+            if isinstance(v, Tensor):
+                return TensorArg(v.shape, v.dtype)
+            if isinstance(v, DimV):
+                return TensorArg((), "int")
+            if isinstance(v, Lit) and isinstance(v.value, (float, bool)):
+                return TensorArg((), "bool" if isinstance(v.value, bool) else "float")
+        elif kind == "dim|tensor":
+            if isinstance(v, DimV):
+                return v.expr
+            if isinstance(v, Tensor):
+                return TensorArg(v.shape, v.dtype)
+        elif kind == K.DIM:
+            if isinstance(v, DimV):
+                return v.expr
+        elif kind == K.AXIS:
+            if isinstance(v, DimV) and v.expr.is_Integer:
+                return int(v.expr)
+            if isinstance(v, DimV):
+                self.report("SC103", sp, f"{o.name}: `{a.name}` must be an integer constant, got {_s(v.expr)}")
+                raise Abort
+        elif kind == K.NUMBER:
+            if isinstance(v, Lit) and isinstance(v.value, float):
+                return v.value
+            if isinstance(v, DimV) and v.expr.is_number:
+                return int(v.expr) if v.expr.is_Integer else float(v.expr)
+        elif kind == K.BOOL:
+            if isinstance(v, Lit) and isinstance(v.value, bool):
+                return v.value
+        elif kind == K.STR:
+            if isinstance(v, Lit) and isinstance(v.value, str):
+                return v.value
+        elif kind == K.TENSORS:
+            if isinstance(v, ListV):
+                res = [self.convert(o, K.Arg(a.name, K.TENSOR), (it, sp), span) for it in v.items]
+                return _POISONED if any(r is _POISONED for r in res) else res
+        elif kind == K.SHAPE:
+            if isinstance(v, ListV):
+                out = []
+                for it in v.items:
+                    if isinstance(it, DimV):
+                        out.append(it.expr)
+                    elif isinstance(it, Variadic):
+                        out.append(it)
+                    else:
+                        self.report("SC103", sp, f"{o.name}: `{a.name}` must list dimensions, found {kind_of(it)}")
+                        raise Abort
+                return tuple(out)
+        want = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimension",
+                K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
+                K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
+                "dim|tensor": "a dimension or a tensor"}.get(kind, kind)
+        self.report("SC103", sp, f"{o.name}: `{a.name}` must be {want}, got {kind_of(v)}")
+        raise Abort
+
+    # -- block calls --------------------------------------------------------------------------------
+    def call_block(self, frame, e: ir.Call, pos, kws):
+        block = self.scope.blocks[e.func]
+        summ = self.summary(e.func, e.span)
+        if summ is None:
+            raise Abort
+        # bind arguments to parameters
+        params = list(block.params)
+        got: dict = {}
+        if len(pos) > len(params):
+            self.report("SC105", e.span, f"`{block.name}` takes {len(params)} arguments, got {len(pos)}")
+            raise Abort
+        for p, v in zip(params, pos):
+            got[p.name] = v
+        names = {p.name for p in params}
+        for name, (v, _), sp in kws:
+            if name not in names:
+                self.report("SC105", sp, f"`{block.name}` has no parameter `{name}`")
+                raise Abort
+            if name in got:
+                self.report("SC105", sp, f"`{block.name}`: parameter `{name}` given twice")
+                raise Abort
+            got[name] = (v, sp)
+        sigma: dict = {}
+        var_sigma: dict = {}
+        bound_by: dict = {}
+        deferred = []
+        poisoned = False
+        for (p, kind, shape, dtype) in summ.params:
+            if p.name not in got:
+                if kind == "tensor" and p.optional:
+                    continue
+                if kind == "dim" and p.default is not None:
+                    continue
+                self.report("SC105", e.span, f"`{block.name}` is missing argument `{p.name}`",
+                            [Note(p.span, "parameter declared here")])
+                raise Abort
+            v, sp = got[p.name]
+            if kind == "dim":
+                if not isinstance(v, DimV):
+                    self.report("SC103", sp, f"argument `{p.name}` of `{block.name}` must be a dimension, "
+                                             f"got {kind_of(v)}", [Note(p.span, "parameter declared here")])
+                    raise Abort
+                sigma[shape] = v.expr
+                bound_by[shape] = (p, sp)
+                continue
+            if isinstance(v, Lit) and v.value is None and p.optional:
+                continue
+            if v is POISON:
+                poisoned = True
+                continue
+            if not isinstance(v, Tensor):
+                self.report("SC103", sp, f"argument `{p.name}` of `{block.name}` must be a tensor, got "
+                                         f"{kind_of(v)}", [Note(p.span, "parameter declared here")])
+                raise Abort
+            if shape is None:
+                poisoned = True
+                continue
+            if v.dtype != dtype:
+                self.report("SC308", sp, f"argument `{p.name}` of `{block.name}` has dtype {v.dtype}, "
+                                         f"expected {dtype}", [Note(p.span, "parameter declared here")])
+            self.unify(frame, block, p, shape, v, sp, sigma, var_sigma, bound_by, deferred)
+        # dim params with defaults
+        for (p, kind, sym, _) in summ.params:
+            if kind == "dim" and sym not in sigma and p.default is not None:
+                d = self.eval_dim(Frame(block, frame.facts, frame.path), p.default, "a default") \
+                    if False else None
+                if d is None:
+                    sub = Frame(block, self.global_facts, frame.path)
+                    sub.dims.update(summ.generics)
+                    d = self.eval_dim(sub, p.default, "a parameter default")
+                if d is not None:
+                    sigma[sym] = d.xreplace(sigma)
+        self.check_deferred(frame, block, sigma, deferred, bound_by)
+        if poisoned:
+            return POISON if summ.returns is None or len(summ.returns) == 1 else \
+                TupleV(tuple(POISON for _ in summ.returns))
+        # preconditions
+        for rel, rspan, _note in summ.preconds:
+            r2 = Relation(rel.op, _subst(rel.left, sigma), _subst(rel.right, sigma))
+            self.check_precondition(frame, block, rel, r2, rspan, e.span)
+        # parameters, flops and node records
+        frame.params += frame.mult * _subst(summ.param_count, sigma)
+        frame.flops += frame.mult * _subst(summ.flops, sigma)
+        prefix = frame.path + (f"{block.name}@{e.span.line}",)
+        for n in summ.nodes:
+            frame.nodes.append(Node(prefix + n.path[1:], n.name, n.op, n.span,
+                                    None if n.shape is None else _subst_shape(n.shape, sigma, var_sigma),
+                                    n.dtype, _subst(n.params, sigma), _subst(n.flops, sigma),
+                                    frame.mult * _subst(n.repeat, sigma)))
+        if summ.returns is None:
+            return POISON
+        outs = []
+        inputs = [v for v, _ in got.values() if isinstance(v, Tensor)]
+        for t in summ.returns:
+            if t is POISON or t.shape is None:
+                outs.append(POISON)
+                continue
+            shape = _subst_shape(t.shape, sigma, var_sigma)
+            outs.append(Tensor(shape, t.dtype, _origins(shape, inputs, e.span, f"`{block.name}`")))
+        return outs[0] if len(outs) == 1 else TupleV(tuple(outs))
+
+    def unify(self, frame, block, p, shape, v: Tensor, sp, sigma, var_sigma, bound_by, deferred):
+        items = list(shape)
+        arg = list(v.shape)
+        var_pos = [i for i, d in enumerate(items) if isinstance(d, Variadic)]
+        if var_pos:
+            i = var_pos[0]
+            n_rest = len(items) - 1
+            if len(arg) < n_rest:
+                self._rank_clash(block, p, shape, v, sp)
+            take = len(arg) - n_rest
+            name = items[i].name
+            seg = tuple(arg[i:i + take])
+            if name in var_sigma and var_sigma[name] != seg:
+                self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: `*{name}` is "
+                                         f"{K.show_shape(seg)} here but {K.show_shape(var_sigma[name])} "
+                                         f"in an earlier argument", [Note(p.span, "parameter declared here")])
+                raise Abort
+            var_sigma[name] = seg
+            pairs = list(zip(items[:i], arg[:i])) + list(zip(items[i + 1:], arg[i + take:]))
+        else:
+            if len(arg) != len(items):
+                self._rank_clash(block, p, shape, v, sp)
+            pairs = list(zip(items, arg))
+        for k, (pd, ad) in enumerate(pairs):
+            if isinstance(ad, Variadic):
+                self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: a variadic dimension "
+                                         f"{ad} cannot match `{_s(pd)}`", [Note(p.span, "parameter declared here")])
+                raise Abort
+            if pd.is_Symbol and pd in set(self.summaries.get(block.name, Summary(block)).generics.values()) \
+                    and pd not in sigma:
+                sigma[pd] = ad
+                bound_by[pd] = (p, sp)
+            else:
+                deferred.append((pd, ad, p, sp, shape, v))
+
+    def _rank_clash(self, block, p, shape, v, sp):
+        self.report("SC401", sp, f"argument `{p.name}` of `{block.name}` is {K.show_shape(v.shape)} "
+                                 f"(rank {len(v.shape)}) but the parameter is {K.show_shape(shape)}",
+                    [Note(p.span, "parameter declared here")])
+        raise Abort
+
+    def check_deferred(self, frame, block, sigma, deferred, bound_by):
+        summ = self.summaries[block.name]
+        gens = set(summ.generics.values())
+        for pd, ad, p, sp, shape, v in deferred:
+            expected = pd.xreplace(sigma)
+            unbound = [s for s in expected.free_symbols if s in gens]
+            if unbound:
+                solved = _solve_linear(expected, ad, unbound)
+                if solved is None:
+                    self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: cannot infer "
+                                             f"`{_s(unbound[0])}` from {_s(ad)} = {_s(pd)}",
+                                [Note(p.span, "parameter declared here")])
+                    raise Abort
+                sym, val = solved
+                self.check_div(frame, *sympy.fraction(sympy.together(val)), sp,
+                               f"inferring `{_s(sym)}` for `{block.name}`") if not val.is_polynomial() else None
+                sigma[sym] = val
+                continue
+            res = frame.facts.equal(expected, ad)
+            if res.status == PROVED:
+                continue
+            notes = [Note(p.span, f"parameter `{p.name}` is declared {K.show_shape(shape)}")]
+            src = [s for s in pd.free_symbols if s in bound_by]
+            for s in src:
+                bp, bsp = bound_by[s]
+                notes.append(Note(bsp, f"`{_s(s)}` was bound to {_s(sigma[s])} by argument `{bp.name}`"))
+            if res.status == REFUTED:
+                fa = f" ({res.fails_at()})" if res.counterexample else ""
+                self.report("SC401", sp, f"argument `{p.name}` of `{block.name}` is {K.show_shape(v.shape)}: "
+                                         f"`{_s(pd)}` must be {_s(expected)}, found {_s(ad)}{fa}", notes)
+                raise Abort
+            self.report("SC501", sp, f"argument `{p.name}` of `{block.name}`: cannot decide whether "
+                                     f"{_s(ad)} equals {_s(expected)}; add `require {_s(ad)} == {_s(expected)}` "
+                                     f"to settle it", notes)
+
+    def check_precondition(self, frame, block, rel, r2: Relation, rspan, call_span):
+        res = frame.facts.holds(r2)
+        if res.status == PROVED:
+            return
+        if not frame.block.is_model and (r2.free_symbols & frame.generic):
+            frame.preconds.append((r2, rspan, f"inherited from `{block.name}`"))
+            return
+        notes = [Note(rspan, f"`{block.name}` requires {rel.text()}")]
+        if res.status == REFUTED:
+            fa = f" ({res.fails_at()})" if res.counterexample else ""
+            self.report("SC402", call_span, f"call to `{block.name}` needs {r2.text()}, which the `require`s "
+                                            f"here do not guarantee{fa}; add `require {r2.text()}`", notes)
+        else:
+            self.report("SC504", call_span, f"call to `{block.name}` needs {r2.text()}; cannot prove it from "
+                                            f"the `require`s here; add `require {r2.text()}` to settle it", notes)
+
+
+_POISONED = object()
+
+
+class _RuleCtx(K.Rule):
+    def __init__(self, checker: Checker, frame: Frame, span: Span):
+        self.c = checker
+        self.frame = frame
+        self.span = span
+
+    def fail(self, code, message):
+        self.c.report(code, self.span, message)
+        raise Abort
+
+    def same(self, expected, found, what, code="SC305"):
+        expected, found = sympy.sympify(expected), sympy.sympify(found)
+        res = self.frame.facts.equal(expected, found)
+        if res.status == PROVED:
+            return
+        if res.status == REFUTED:
+            fa = f" ({res.fails_at()})" if res.counterexample else ""
+            self.fail(code, f"{what}: expected {_s(expected)}, found {_s(found)}{fa}")
+        self.c.report("SC501", self.span, f"{what}: cannot decide whether {_s(found)} equals {_s(expected)}; "
+                                          f"add `require {_s(found)} == {_s(expected)}` to settle it")
+
+    def div(self, a, b, what):
+        a, b = sympy.sympify(a), sympy.sympify(b)
+        if b == 0:
+            self.fail("SC204", f"{what}: division by zero")
+        if not self.c.check_div(self.frame, a, b, self.span, what):
+            raise Abort
+        return a / b
+
+    def at_most(self, a, b, what, code="SC307"):
+        a, b = sympy.sympify(a), sympy.sympify(b)
+        res = self.frame.facts.le(a, b)
+        if res.status == PROVED:
+            return
+        fix = f"`require {_s(a)} <= {_s(b)}`"
+        if res.status == REFUTED:
+            fa = f" ({res.fails_at()})" if res.counterexample else ""
+            self.fail(code, f"{what}: {_s(a)} can exceed {_s(b)}{fa}; add {fix} if that is intended")
+        self.c.report("SC503", self.span, f"{what}: cannot prove {_s(a)} <= {_s(b)}; add {fix} to settle it")
+
+    def positive(self, e, what):
+        e = sympy.sympify(e)
+        res = self.frame.facts.positive(e)
+        if res.status == PROVED:
+            return
+        if res.status == REFUTED:
+            fa = f" ({res.fails_at()})" if res.counterexample else ""
+            self.fail("SC202", f"{what} can be less than 1{fa}")
+        self.c.report("SC503", self.span, f"{what}: cannot prove it is at least 1; add `require {_s(e)} >= 1`")
+
+    def broadcast(self, a, b, what):
+        n = max(len(a), len(b))
+        out = []
+        for i in range(1, n + 1):
+            x = a[-i] if i <= len(a) else None
+            y = b[-i] if i <= len(b) else None
+            if x is None or y is None:
+                out.append(x if y is None else y)
+                continue
+            if isinstance(x, Variadic) or isinstance(y, Variadic):
+                if x != y:
+                    self.fail("SC302", f"{what}: cannot broadcast {K.show_shape(a)} with {K.show_shape(b)}: "
+                                       f"{x if isinstance(x, Variadic) else _s(x)} against "
+                                       f"{y if isinstance(y, Variadic) else _s(y)}")
+                out.append(x)
+                continue
+            x, y = sympy.sympify(x), sympy.sympify(y)
+            if x == y or y == 1:
+                out.append(x)
+                continue
+            if x == 1:
+                out.append(y)
+                continue
+            res = self.frame.facts.equal(x, y)
+            if res.status == PROVED:
+                out.append(x)
+                continue
+            from .dims import evaluate
+
+            def bad(env, x=x, y=y):
+                vx, vy = evaluate(x, env), evaluate(y, env)
+                return vx != vy and vx != 1 and vy != 1
+            cex = self.frame.facts.find(bad, x.free_symbols | y.free_symbols)
+            if cex is not None:
+                fa = ", ".join(f"{k}={v}" for k, v in cex.items())
+                self.fail("SC302", f"{what}: cannot broadcast {K.show_shape(a)} with {K.show_shape(b)}: "
+                                   f"{_s(x)} vs {_s(y)}" + (f" (fails at {fa})" if fa else ""))
+            self.c.report("SC501", self.span, f"{what}: cannot decide whether {_s(x)} and {_s(y)} broadcast; "
+                                              f"add `require {_s(x)} == {_s(y)}` to settle it")
+            out.append(x)
+        return tuple(reversed(out))
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _s(e) -> str:
+    return str(e) if isinstance(e, Variadic) else show(sympy.sympify(e))
+
+
+def _span(e) -> Span:
+    return e.span
+
+
+def _names_in(e):
+    if isinstance(e, ir.Name):
+        yield e.id
+    elif isinstance(e, ir.BinOp):
+        yield from _names_in(e.left)
+        yield from _names_in(e.right)
+    elif isinstance(e, ir.Neg):
+        yield from _names_in(e.operand)
+    elif isinstance(e, ir.Call):
+        for a in e.args:
+            yield from _names_in(a)
+
+
+def _op_name(e) -> str:
+    if isinstance(e, ir.Call):
+        return e.func
+    if isinstance(e, ir.BinOp):
+        return {"@": "matmul"}.get(e.op, e.op)
+    if isinstance(e, ir.Index):
+        return "index"
+    if isinstance(e, ir.Name):
+        return "alias"
+    return type(e).__name__.lower()
+
+
+def _subst(e, sigma):
+    if not isinstance(e, sympy.Basic):
+        return sympy.sympify(e)
+    return e.xreplace(sigma) if sigma else e
+
+
+def _subst_shape(shape, sigma, var_sigma):
+    out = []
+    for d in shape:
+        if isinstance(d, Variadic):
+            out.extend(var_sigma.get(d.name, (d,)))
+        else:
+            out.append(_subst(d, sigma))
+    return tuple(out)
+
+
+def _origins(shape, inputs, span, what):
+    known = {}
+    for t in inputs:
+        if isinstance(t, Tensor) and t.shape is not None:
+            for d, o in zip(t.shape, t.origins):
+                if o is not None and d not in known:
+                    known[d] = o
+    return tuple(known.get(d, (span, f"`{what}`" if not what.startswith("`") else what)) for d in shape)
+
+
+def _solve_linear(expected, actual, unbound):
+    if len(unbound) != 1:
+        return None
+    s = unbound[0]
+    p = sympy.expand(expected)
+    try:
+        poly = sympy.Poly(p, s)
+    except sympy.PolynomialError:
+        return None
+    if poly.degree() != 1:
+        return None
+    a, b = poly.all_coeffs()
+    return s, sympy.expand((actual - b) / a) if a != 1 else sympy.expand(actual - b)

@@ -1,0 +1,223 @@
+"""The operation table: each built-in declares its signature, its symbolic
+shape rule, the parameters and FLOPs it costs, and (in the same module) its
+NumPy kernel.
+
+A shape rule receives a :class:`Rule` context (provided by the symbolic
+interpreter) and the bound arguments: tensors as :class:`TensorArg`, dimensions
+as sympy expressions, and plain values. It returns an :class:`Out` (or a tuple
+of them). Rules never import NumPy; kernels import it lazily.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+#: argument kinds
+TENSOR = "tensor"        # a tensor (a dimension or number is promoted to a scalar)
+OPT_TENSOR = "tensor?"   # a tensor or none
+DIM = "dim"              # a dimension expression
+AXIS = "axis"            # an integer constant, may be negative
+NUMBER = "number"        # a numeric constant
+BOOL = "bool"
+STR = "str"
+TENSORS = "tensors"      # a list of tensors
+SHAPE = "shape"          # a list of dimension expressions (and *variadics)
+AXES = "axes*"           # any number of positional axes (permute); a kind ending in * is varargs
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    kind: str
+    default: Any = REQUIRED
+
+
+@dataclass(frozen=True)
+class Variadic:
+    """``*name`` inside a shape: any number of dimensions."""
+    name: str
+
+    def __str__(self) -> str:
+        return f"*{self.name}"
+
+
+@dataclass(frozen=True)
+class TensorArg:
+    """What a shape rule sees of a tensor: its shape and dtype."""
+    shape: tuple
+    dtype: str = "float"
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+
+@dataclass(frozen=True)
+class Out:
+    shape: tuple
+    dtype: str = "float"
+    params: Any = 0
+    flops: Any = 0
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    args: tuple
+    rule: Callable[..., Any]
+    kernel: Optional[Callable[..., Any]] = None
+    varkw: Optional[str] = None     # kind of extra keyword arguments (rearrange's axes)
+    doc: str = ""
+
+
+OPS: dict[str, Op] = {}
+
+
+def op(name: str, *args: Arg, kernel=None, varkw=None, aliases=()):
+    """Register a shape rule under ``name`` (decorator)."""
+    def deco(rule):
+        o = Op(name, tuple(args), rule, kernel, varkw, (rule.__doc__ or "").strip())
+        OPS[name] = o
+        for a in aliases:
+            OPS[a] = Op(a, tuple(args), rule, kernel, varkw, o.doc)
+        return rule
+    return deco
+
+
+def set_kernel(name: str, kernel) -> None:
+    OPS[name] = OPS[name].__class__(**{**OPS[name].__dict__, "kernel": kernel})
+
+
+class BindError(Exception):
+    def __init__(self, message: str, span=None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+def bind(o: Op, positional: list, keywords: list) -> dict:
+    """Match call arguments to ``o``'s signature.
+
+    ``positional`` is a list of values, ``keywords`` of ``(name, value, span)``.
+    Returns ``{name: value}`` with defaults filled in and extra keywords (for a
+    ``varkw`` operation) under ``"**"``. Raises :class:`BindError`.
+    """
+    out: dict = {}
+    params = list(o.args)
+    if params and params[-1].kind.endswith("*"):
+        fixed = params[:-1]
+        if len(positional) < len(fixed):
+            raise BindError(f"{o.name}() takes at least {len(fixed)} arguments, got {len(positional)}")
+        for a, v in zip(fixed, positional):
+            out[a.name] = v
+        out[params[-1].name] = list(positional[len(fixed):])
+    else:
+        if len(positional) > len(params):
+            raise BindError(f"{o.name}() takes at most {len(params)} positional arguments, "
+                            f"got {len(positional)}")
+        for a, v in zip(params, positional):
+            out[a.name] = v
+    extra = {}
+    names = {a.name for a in params}
+    for name, value, span in keywords:
+        if name in out or name in extra:
+            raise BindError(f"{o.name}() got argument `{name}` twice", span)
+        if name in names:
+            out[name] = value
+        elif o.varkw is not None:
+            extra[name] = value
+        else:
+            allowed = ", ".join(a.name for a in params) or "none"
+            raise BindError(f"{o.name}() has no argument `{name}` (arguments: {allowed})", span)
+    for a in params:
+        if a.name not in out:
+            if a.default is REQUIRED:
+                raise BindError(f"{o.name}() is missing argument `{a.name}`")
+            out[a.name] = a.default
+    out["**"] = extra
+    return out
+
+
+def signature(o: Op) -> str:
+    parts = []
+    for a in o.args:
+        if a.kind.endswith("*"):
+            parts.append(f"*{a.name}")
+        elif a.default is REQUIRED:
+            parts.append(a.name)
+        else:
+            d = a.default
+            parts.append(f"{a.name}={'none' if d is None else str(d).lower() if isinstance(d, bool) else d}")
+    if o.varkw:
+        parts.append("axis=dim, ...")
+    return f"{o.name}({', '.join(parts)})"
+
+
+class Rule:
+    """The checks a shape rule may ask for (implemented by the interpreter).
+
+    ``expected``/``found`` are dimension expressions; ``what`` names the check
+    in the message ("linear: input features").
+    """
+
+    def fail(self, code: str, message: str):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def same(self, expected, found, what: str, code: str = "SC305") -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def div(self, a, b, what: str):  # pragma: no cover
+        raise NotImplementedError
+
+    def at_most(self, a, b, what: str, code: str = "SC307") -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def positive(self, e, what: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def broadcast(self, a: tuple, b: tuple, what: str) -> tuple:  # pragma: no cover
+        raise NotImplementedError
+
+
+def prod(dims):
+    from sympy import Integer, Mul
+    return Mul(*dims) if dims else Integer(1)
+
+
+def fixed(r: Rule, x: TensorArg, what: str) -> tuple:
+    """``x``'s shape, failing if it holds a ``*variadic``."""
+    if any(isinstance(d, Variadic) for d in x.shape):
+        r.fail("SC304", f"{what} needs a tensor of known rank, got {_shape(x.shape)}")
+    return x.shape
+
+
+def axis(r: Rule, shape: tuple, a: int, what: str, extra: int = 0) -> int:
+    """Normalise axis ``a`` of a rank-``len(shape)`` tensor (``extra`` allows
+    one past the end, as for ``stack``)."""
+    n = len(shape) + extra
+    i = a + n if a < 0 else a
+    if not 0 <= i < n:
+        r.fail("SC304", f"{what}: axis {a} is out of range for a tensor of rank {len(shape)} "
+                        f"{_shape(shape)}")
+    var = [k for k, d in enumerate(shape) if isinstance(d, Variadic)]
+    if var and ((a >= 0 and i >= var[0]) or (a < 0 and i <= var[-1])):
+        r.fail("SC304", f"{what}: axis {a} of {_shape(shape)} crosses the variadic dimensions")
+    return i
+
+
+def last(r: Rule, x: TensorArg, what: str):
+    if not x.shape or isinstance(x.shape[-1], Variadic):
+        r.fail("SC304", f"{what} needs at least one trailing dimension, got {_shape(x.shape)}")
+    return x.shape[-1]
+
+
+def _shape(shape) -> str:
+    from ..dims import show
+    return "[" + ", ".join(str(d) if isinstance(d, Variadic) else show(d) for d in shape) + "]"
+
+
+def show_shape(shape) -> str:
+    """``[b, l, d / h]`` (variadics as ``*name``)."""
+    return _shape(shape)

@@ -1,0 +1,296 @@
+"""Operations that move dimensions: transpose, permute, reshape, rearrange,
+concat, stack, split, indexing and slicing."""
+from __future__ import annotations
+
+import re
+
+from .core import AXES, AXIS, DIM, SHAPE, STR, TENSOR, TENSORS, Arg, Out, Variadic, axis, fixed, op, prod
+
+
+@op("transpose", Arg("x", TENSOR), Arg("i", AXIS, -2), Arg("j", AXIS, -1),
+    kernel=lambda k, x, i, j: k.np.swapaxes(x, i, j))
+def transpose(r, x, i, j):
+    """`transpose(x, i, j)`: axes `i` and `j` swapped."""
+    a, b = axis(r, x.shape, i, "transpose"), axis(r, x.shape, j, "transpose")
+    s = list(x.shape)
+    s[a], s[b] = s[b], s[a]
+    return Out(tuple(s), x.dtype)
+
+
+@op("permute", Arg("x", TENSOR), Arg("axes", AXES),
+    kernel=lambda k, x, axes: k.np.transpose(x, axes))
+def permute(r, x, axes):
+    """`permute(x, i, j, ...)`: axes reordered (a permutation of all axes)."""
+    shape = fixed(r, x, "permute")
+    idx = [axis(r, shape, a, "permute") for a in axes]
+    if sorted(idx) != list(range(len(shape))):
+        r.fail("SC304", f"permute: {list(axes)} is not a permutation of the {len(shape)} axes")
+    return Out(tuple(shape[i] for i in idx), x.dtype)
+
+
+def _reshape_kernel(k, x, shape):
+    return x.reshape(tuple(shape))
+
+
+@op("reshape", Arg("x", TENSOR), Arg("shape", SHAPE), kernel=_reshape_kernel)
+def reshape(r, x, shape):
+    """`reshape(x, [shape])`: the products of the dimensions must be equal."""
+    src = [d for d in x.shape if not isinstance(d, Variadic)]
+    dst = [d for d in shape if not isinstance(d, Variadic)]
+    if [d for d in x.shape if isinstance(d, Variadic)] != [d for d in shape if isinstance(d, Variadic)]:
+        r.fail("SC305", "reshape: the variadic dimensions must be the same on both sides")
+    r.same(prod(src), prod(dst), "reshape: the number of elements must not change")
+    return Out(tuple(shape), x.dtype)
+
+
+# ---- rearrange (einops semantics) ------------------------------------------------
+
+_TOKEN = re.compile(r"\s*(\.\.\.|\(|\)|[A-Za-z_][A-Za-z0-9_]*|\d+|->|\S)")
+
+
+def parse_pattern(pattern: str):
+    """Parse one side of a rearrange pattern into a list of items: a name, the
+    int 1, ``"..."``, or a tuple (group) of names/1s. Raises ValueError."""
+    items, group = [], None
+    pos = 0
+    text = pattern.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            break
+        tok = m.group(1)
+        pos = m.end()
+        if tok == "(":
+            if group is not None:
+                raise ValueError("nested parentheses")
+            group = []
+        elif tok == ")":
+            if group is None:
+                raise ValueError("unbalanced ')'")
+            items.append(tuple(group))
+            group = None
+        elif tok == "...":
+            if group is not None:
+                raise ValueError("'...' inside parentheses")
+            items.append("...")
+        elif tok.isdigit():
+            if tok != "1":
+                raise ValueError(f"only the number 1 may appear in a pattern, got {tok}")
+            (group if group is not None else items).append(1)
+        elif re.match(r"[A-Za-z_]", tok):
+            (group if group is not None else items).append(tok)
+        else:
+            raise ValueError(f"unexpected {tok!r}")
+    if group is not None:
+        raise ValueError("unbalanced '('")
+    if items.count("...") > 1:
+        raise ValueError("'...' appears twice")
+    names = [n for it in items for n in (it if isinstance(it, tuple) else (it,)) if isinstance(n, str) and n != "..."]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValueError(f"axis {sorted(dup)[0]!r} appears twice on one side")
+    return items, names
+
+
+def split_pattern(pattern: str):
+    if pattern.count("->") != 1:
+        raise ValueError("the pattern needs exactly one '->'")
+    left, right = pattern.split("->")
+    (li, ln), (ri, rn) = parse_pattern(left), parse_pattern(right)
+    if set(ln) != set(rn):
+        only = sorted(set(ln) ^ set(rn))
+        raise ValueError(f"axis {only[0]!r} appears on one side only")
+    if ("..." in li) != ("..." in ri):
+        raise ValueError("'...' must appear on both sides or neither")
+    return li, ri
+
+
+def _rearrange_kernel(k, x, pattern, axes):
+    from .shape_np import rearrange_np
+    return rearrange_np(k.np, x, pattern, axes)
+
+
+@op("rearrange", Arg("x", TENSOR), Arg("pattern", STR), kernel=_rearrange_kernel, varkw="dim")
+def rearrange(r, x, pattern, axes):
+    """`rearrange(x, "b l (h k) -> b h l k", h=heads)`: einops semantics."""
+    where = f"rearrange {pattern!r}"
+    try:
+        left, right = split_pattern(pattern)
+    except ValueError as e:
+        r.fail("SC306", f"{where}: {e}")
+    sizes = dict(axes)
+    shape = x.shape
+    n_fixed = len([i for i in left if i != "..."])
+    if "..." in left:
+        if len(shape) < n_fixed:
+            r.fail("SC304", f"{where}: the input has rank {len(shape)}, the pattern needs at least {n_fixed}")
+    else:
+        if any(isinstance(d, Variadic) for d in shape):
+            r.fail("SC304", f"{where}: use '...' for the variadic dimensions of the input")
+        if len(shape) != n_fixed:
+            r.fail("SC304", f"{where}: the pattern has {n_fixed} axes but the input has rank "
+                            f"{len(shape)}")
+    ell: tuple = ()
+    i = 0
+    for item in left:
+        if item == "...":
+            n = len(shape) - n_fixed
+            ell = tuple(shape[i:i + n])
+            i += n
+            continue
+        d = shape[i]
+        i += 1
+        if isinstance(d, Variadic):
+            r.fail("SC304", f"{where}: a named axis cannot match variadic {d}")
+        if item == 1:
+            r.same(1, d, f"{where}: axis '1'", "SC306")
+        elif isinstance(item, str):
+            if item in sizes:
+                r.same(sizes[item], d, f"{where}: axis {item!r}", "SC306")
+            else:
+                sizes[item] = d
+        else:  # group
+            known = [sizes[n] for n in item if isinstance(n, str) and n in sizes]
+            unknown = [n for n in item if isinstance(n, str) and n not in sizes]
+            if len(unknown) > 1:
+                r.fail("SC306", f"{where}: cannot infer both {unknown[0]!r} and {unknown[1]!r} in "
+                                f"({' '.join(map(str, item))}); give one as a keyword, e.g. {unknown[0]}=...")
+            if unknown:
+                sizes[unknown[0]] = r.div(d, prod(known),
+                                          f"{where}: splitting {_show(d)} into "
+                                          f"({' '.join(map(str, item))})")
+            else:
+                r.same(prod(known), d, f"{where}: group ({' '.join(map(str, item))})", "SC306")
+    extra = sorted(n for n in axes if n not in _names(left))
+    if extra:
+        r.fail("SC306", f"{where}: keyword {extra[0]!r} names no axis of the pattern")
+    out = []
+    for item in right:
+        if item == "...":
+            out.extend(ell)
+        elif item == 1:
+            out.append(1)
+        elif isinstance(item, str):
+            out.append(sizes[item])
+        else:
+            out.append(prod([1 if n == 1 else sizes[n] for n in item]))
+    from sympy import Integer
+    return Out(tuple(Integer(d) if isinstance(d, int) else d for d in out), x.dtype)
+
+
+def _names(items):
+    return {n for it in items for n in (it if isinstance(it, tuple) else (it,)) if isinstance(n, str)}
+
+
+def _show(d):
+    from ..dims import show
+    return show(d)
+
+
+# ---- concat / stack / split ----------------------------------------------------------
+
+@op("concat", Arg("tensors", TENSORS), Arg("axis", AXIS, 0),
+    kernel=lambda k, tensors, axis: k.np.concatenate(tensors, axis=axis))
+def concat(r, tensors, ax):
+    """`concat([a, b], axis)`: equal shapes except along `axis`, which adds up."""
+    if not tensors:
+        r.fail("SC105", "concat needs at least one tensor")
+    first = tensors[0].shape
+    i = axis(r, first, ax, "concat")
+    for t in tensors[1:]:
+        if len(t.shape) != len(first):
+            r.fail("SC304", f"concat: tensors of rank {len(first)} and {len(t.shape)}")
+        for k, (a, b) in enumerate(zip(first, t.shape)):
+            if k != i:
+                if isinstance(a, Variadic) or isinstance(b, Variadic):
+                    if a != b:
+                        r.fail("SC304", "concat: variadic dimensions differ")
+                    continue
+                r.same(a, b, f"concat: dimension {k} must be equal", "SC305")
+    total = sum((t.shape[i] for t in tensors[1:]), first[i])
+    return Out(first[:i] + (total,) + first[i + 1:], tensors[0].dtype)
+
+
+@op("stack", Arg("tensors", TENSORS), Arg("axis", AXIS, 0),
+    kernel=lambda k, tensors, axis: k.np.stack(tensors, axis=axis))
+def stack(r, tensors, ax):
+    """`stack([a, b], axis)`: equal shapes; a new axis of size len(tensors)."""
+    if not tensors:
+        r.fail("SC105", "stack needs at least one tensor")
+    first = tensors[0].shape
+    for t in tensors[1:]:
+        if len(t.shape) != len(first):
+            r.fail("SC304", f"stack: tensors of rank {len(first)} and {len(t.shape)}")
+        for k, (a, b) in enumerate(zip(first, t.shape)):
+            if not (isinstance(a, Variadic) or isinstance(b, Variadic)):
+                r.same(a, b, f"stack: dimension {k} must be equal", "SC305")
+    i = axis(r, first, ax, "stack", extra=1)
+    from sympy import Integer
+    return Out(first[:i] + (Integer(len(tensors)),) + first[i:], tensors[0].dtype)
+
+
+def _split_kernel(k, x, n, axis):
+    return tuple(k.np.split(x, n, axis=axis))
+
+
+@op("split", Arg("x", TENSOR), Arg("n", DIM), Arg("axis", AXIS, -1), kernel=_split_kernel)
+def split(r, x, n, ax):
+    """`split(x, n, axis)`: `n` equal parts (the axis must divide by `n`)."""
+    i = axis(r, x.shape, ax, "split")
+    if not getattr(n, "is_Integer", False):
+        r.fail("SC103", "split: the number of parts must be an integer constant")
+    if int(n) < 1 or int(n) > 64:
+        r.fail("SC103", f"split: the number of parts must be in 1..64, got {n}")
+    part = r.div(x.shape[i], n, f"split: dividing {_show(x.shape[i])} into {n} parts")
+    shape = x.shape[:i] + (part,) + x.shape[i + 1:]
+    return tuple(Out(shape, x.dtype) for _ in range(int(n)))
+
+
+_ = DIM
+
+
+# ---- indexing and slicing ----------------------------------------------------------
+
+def _index_kernel(k, x, items):
+    return x[tuple(slice(*it) if isinstance(it, tuple) else it for it in items)]
+
+
+@op("index", Arg("x", TENSOR), Arg("items", "subscripts"), kernel=_index_kernel)
+def index(r, x, items):
+    """`x[i, a:b, :]`: an integer removes its axis; a slice keeps it, sized
+    `stop - start` (negative constants count from the end). Ends past the
+    dimension are flagged."""
+    from sympy import Integer, ceiling
+
+    shape = x.shape
+    if len(items) > len([d for d in shape if not isinstance(d, Variadic)]) and \
+            not any(isinstance(d, Variadic) for d in shape):
+        r.fail("SC304", f"too many indices ({len(items)}) for a tensor of rank {len(shape)}")
+    out = []
+    for n, (d, it) in enumerate(zip(shape, items)):
+        if isinstance(d, Variadic):
+            r.fail("SC304", f"cannot index through variadic {d}")
+        if isinstance(it, tuple):
+            start, stop, step = it
+            step = Integer(1) if step is None else step
+            if not (step.is_Integer and step > 0):
+                r.fail("SC103", f"slice step must be a positive integer constant, got {step}")
+            start = Integer(0) if start is None else (d + start if _neg(start) else start)
+            if stop is None:
+                stop = d
+            elif _neg(stop):
+                stop = d + stop
+            else:
+                r.at_most(stop, d, f"slice end on axis {n}")
+            r.at_most(start + 1, stop, f"slice on axis {n} must not be empty (start < end)")
+            out.append(stop - start if step == 1 else ceiling((stop - start) / step))
+        else:
+            if _neg(it):
+                r.at_most(-it, d, f"index {it} on axis {n}")
+            else:
+                r.at_most(it + 1, d, f"index {_show(it)} on axis {n} (must be < {_show(d)})")
+    return Out(tuple(out) + tuple(shape[len(items):]), x.dtype)
+
+
+def _neg(e) -> bool:
+    return bool(getattr(e, "is_Integer", False) and e < 0)

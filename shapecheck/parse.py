@@ -1,0 +1,105 @@
+"""The parser: one cached LALR Lark instance; syntax errors become diagnostics."""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Optional
+
+from .diagnostics import Diagnostic
+from .span import Span
+
+MAX_SOURCE_BYTES = 5_000_000
+
+
+def grammar_path() -> str:
+    """The grammar file: shipped inside the package, or the repository's ``grammars/``."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (os.path.join(here, "grammars", "shape.lark"),
+                      os.path.join(os.path.dirname(here), "grammars", "shape.lark")):
+        if os.path.isfile(candidate):
+            return candidate
+    raise FileNotFoundError("shapecheck grammar (grammars/shape.lark) is not installed")
+
+
+@functools.lru_cache(maxsize=1)
+def parser():
+    from lark import Lark
+
+    with open(grammar_path(), encoding="utf-8") as f:
+        grammar = f.read()
+    try:
+        return Lark(grammar, parser="lalr", propagate_positions=True, cache=True,
+                    maybe_placeholders=True)
+    except OSError:  # read-only cache location: build without it
+        return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+def _describe(terminal: str) -> str:
+    try:
+        pattern = parser().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal
+    from lark.lexer import PatternStr
+
+    if isinstance(pattern, PatternStr):
+        return f"'{pattern.value}'"
+    names = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string",
+             "COMP": "a comparison (== != < <= > >=)", "DTYPE": "a dtype (int, float, bool)",
+             "POW": "'**'", "TRUE": "'true'", "FALSE": "'false'", "NONE": "'none'",
+             "$END": "end of file"}
+    return names.get(terminal, terminal.lower())
+
+
+def _expected(terms) -> str:
+    items = sorted({_describe(t) for t in terms})
+    if len(items) > 12:
+        items = items[:12] + ["..."]
+    return ", ".join(items)
+
+
+def parse(text: str, path: str):
+    """Parse ``text``; return ``(tree, None)`` or ``(None, Diagnostic)``."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+    try:
+        return parser().parse(text), None
+    except UnexpectedToken as e:
+        tok = e.token
+        if tok.type == "$END":
+            line, col = _end(text)
+            found = "end of file"
+            span = Span(path, line, col, line, col + 1)
+        else:
+            found = repr(str(tok))
+            span = Span(path, tok.line, tok.column, tok.end_line or tok.line,
+                        tok.end_column or tok.column + 1)
+        return None, Diagnostic("SC001", span,
+                                f"unexpected {found}: expected {_expected(e.expected)}")
+    except UnexpectedCharacters as e:
+        span = Span(path, e.line, e.column, e.line, e.column + 1)
+        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else "?"
+        allowed = _expected(e.allowed) if e.allowed else "a statement"
+        return None, Diagnostic("SC001", span,
+                                f"unexpected character {ch!r}: expected {allowed}")
+    except UnexpectedEOF as e:
+        line, col = _end(text)
+        return None, Diagnostic("SC001", Span(path, line, col, line, col + 1),
+                                f"unexpected end of file: expected {_expected(e.expected)}")
+    except UnexpectedInput as e:  # pragma: no cover - other lark input errors
+        line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
+        return None, Diagnostic("SC001", Span(path, line, col, line, col + 1), f"syntax error: {e}")
+
+
+def _end(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def token_span(path: str, tok) -> Span:
+    return Span(path, tok.line, tok.column, tok.end_line or tok.line, tok.end_column or tok.column + 1)
+
+
+def meta_span(path: str, meta, fallback: Optional[Span] = None) -> Span:
+    if getattr(meta, "empty", True):
+        return fallback or Span(path, 1, 1, 1, 2)
+    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
