@@ -699,7 +699,9 @@ class Checker:
             if isinstance(conv, TensorArg):
                 inputs.append(val[0])
             elif isinstance(conv, list) and conv and isinstance(conv[0], TensorArg):
-                inputs.extend(v for v, _ in val[0].items) if isinstance(val[0], ListV) else \
+                if isinstance(val, tuple) and isinstance(val[0], ListV):
+                    inputs.extend(val[0].items)
+                else:
                     inputs.extend(v for v, _ in val)
             args.append(conv)
         if o.varkw is not None:
