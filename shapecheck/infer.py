@@ -885,7 +885,7 @@ class Checker:
         # preconditions
         for rel, rspan, _note in summ.preconds:
             r2 = Relation(rel.op, _subst(rel.left, sigma), _subst(rel.right, sigma))
-            self.check_precondition(frame, block, rel, r2, rspan, e.span)
+            self.check_precondition(frame, block, rel, r2, rspan, e.span, _note)
         # parameters, flops and node records
         frame.params += frame.mult * _subst(summ.param_count, sigma)
         frame.flops += frame.mult * _subst(summ.flops, sigma)
@@ -983,14 +983,15 @@ class Checker:
                                      f"{_s(ad)} equals {_s(expected)}; add `require {_s(ad)} == {_s(expected)}` "
                                      f"to settle it", notes)
 
-    def check_precondition(self, frame, block, rel, r2: Relation, rspan, call_span):
+    def check_precondition(self, frame, block, rel, r2: Relation, rspan, call_span, _note):
         res = frame.facts.holds(r2)
         if res.status == PROVED:
             return
         if not frame.block.is_model and (r2.free_symbols & frame.generic):
             frame.preconds.append((r2, rspan, f"inherited from `{block.name}`"))
             return
-        notes = [Note(rspan, f"`{block.name}` requires {rel.text()}")]
+        why = "" if _note == "required here" else f" ({_note})"
+        notes = [Note(rspan, f"`{block.name}` requires {rel.text()}{why}")]
         if res.status == REFUTED:
             fa = f" ({res.fails_at()})" if res.counterexample else ""
             self.report("SC402", call_span, f"call to `{block.name}` needs {r2.text()}, which the `require`s "
