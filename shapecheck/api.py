@@ -125,7 +125,7 @@ def _build_scope(loader: _Loader, mod: ir.Module, reporter: Reporter, stack: tup
     return scope
 
 
-def _collect(loader, mod, scope, reporter, stack, done):
+def _collect(loader, mod, scope, reporter, stack, done, spans=()):
     from . import dims as D
 
     for item in mod.items:
@@ -133,7 +133,10 @@ def _collect(loader, mod, scope, reporter, stack, done):
             target = os.path.normpath(os.path.join(os.path.dirname(mod.path), item.path))
             if target in stack:
                 chain = " -> ".join(list(stack[stack.index(target):]) + [target])
-                reporter.report("SC004", item.span, f"`use` cycle: {chain}")
+                # report at the checked file's own `use` that leads into the cycle
+                at = spans[0] if spans else item.span
+                notes = [Note(item.span, "the `use` that closes the cycle")] if spans else []
+                reporter.report("SC004", at, f"`use` cycle: {chain}", notes)
                 continue
             if target in done:
                 continue
@@ -143,7 +146,7 @@ def _collect(loader, mod, scope, reporter, stack, done):
                 if loader.modules.get(target) is None and target not in loader.sources:
                     pass
                 continue
-            _collect(loader, used, scope, reporter, stack + (target,), done)
+            _collect(loader, used, scope, reporter, stack + (target,), done, spans + (item.span,))
     # dims first (so lets and requires may refer to any of them), then lets, requires, blocks
     for item in mod.items:
         if isinstance(item, ir.DimDecl):
@@ -164,7 +167,6 @@ def _collect(loader, mod, scope, reporter, stack, done):
 
 
 def _check_module(loader: _Loader, mod: ir.Module, reporter: Reporter) -> tuple:
-    from .dims import Facts
     from .infer import Checker, Frame
 
     scope = _build_scope(loader, mod, reporter)
@@ -175,31 +177,17 @@ def _check_module(loader: _Loader, mod: ir.Module, reporter: Reporter) -> tuple:
     modules = [m for m in loader.modules.values() if m is not None and _reaches(loader, mod, m)]
     lets = [it for m in modules for it in m.items if isinstance(it, ir.Let)]
     requires = [c for m in modules for it in m.items if isinstance(it, ir.Require) for c in it.conds]
-    let_names = {it.name for it in lets}
 
-    def add_require(c):
-        rel = checker.relation(frame, c)
-        if rel is not None:
-            scope.relations.append((rel, c.span))
-            checker.global_facts = Facts.build([r for r, _ in scope.relations])
-            frame.facts = checker.global_facts
-
-    # requires over plain dimensions first: they are the facts the lets are checked under
-    later = []
-    for c in requires:
-        if (set(_ir_names(c.left)) | set(_ir_names(c.right))) & let_names:
-            later.append(c)
-        else:
-            add_require(c)
-    for item in lets:
+    def do_let(item):
         if item.name in scope.dims or item.name in scope.lets:
             reporter.report("SC102", item.name_span, f"`{item.name}` is already defined")
-            continue
+            return
         v = checker.eval_dim(frame, item.value, f"`let {item.name}`")
         if v is not None:
             scope.lets[item.name] = (v, item.span)
-    for c in later:
-        add_require(c)
+
+    scope.relations.extend(checker.establish(frame, lets, requires, do_let))
+    checker.global_facts = frame.facts
     # example values
     examples = {}
     for name, (sym, value, span) in scope.dims.items():
@@ -222,11 +210,6 @@ def _check_module(loader: _Loader, mod: ir.Module, reporter: Reporter) -> tuple:
         models[name] = Model(name, s.nodes, s.param_count, s.flops, s.returns or (),
                              {n: d[0] for n, d in scope.dims.items()}, examples, s.relations)
     return scope, models
-
-
-def _ir_names(e):
-    from .infer import _names_in
-    return list(_names_in(e))
 
 
 def _reaches(loader, root, m) -> bool:

@@ -365,6 +365,8 @@ class Facts:
             if s >= 0:
                 return _PROVED
             return Result(REFUTED, self._example(_free(e)))
+        if s.has(Min, Max) and self._cases_nonneg(e):
+            return _PROVED
         if _shift_nonneg(s):
             return _PROVED
         for f in self.ineqs:
@@ -373,7 +375,50 @@ class Facts:
         for f, g in itertools.combinations(self.ineqs, 2):
             if _shift_nonneg(sympy.expand(s - f - g)):
                 return _PROVED
+        if s.has(floor, ceiling):
+            lower = _floor_lower_bound(s)
+            if lower is not None and self._poly_nonneg(lower):
+                return _PROVED
         return self._refute_or_unknown(lambda env: evaluate(e, env) >= 0, _free(e))
+
+    def _cases_nonneg(self, e, depth: int = 0) -> bool:
+        """Prove ``e >= 0`` by splitting on the first two-argument min/max:
+        ``min(a, b)`` is ``a`` where ``a <= b`` and ``b`` where ``b <= a``."""
+        atoms = sorted((x for x in e.atoms(Min, Max) if len(x.args) == 2), key=str)
+        if not atoms or depth > 3:
+            return False
+        atom = atoms[0]
+        a, b = atom.args
+        is_min = isinstance(atom, Min)
+        # min(a, b) = a where a <= b, b where b <= a; max the other way round
+        for value, other in ((a, b), (b, a)):
+            rel = Relation("<=", value, other) if is_min else Relation("<=", other, value)
+            case = Facts.build(self.relations + (rel,))
+            if case.contradiction():
+                continue
+            sub_e = e.xreplace({atom: value})
+            if case.nonneg(sub_e).status != PROVED and not case._cases_nonneg(sub_e, depth + 1):
+                return False
+        return True
+
+    def contradiction(self) -> bool:
+        """True when the facts certainly admit no sizes (``n < m, m < n``)."""
+        key = ("contradiction",)
+        if key not in self._cache:
+            bad = any(f.is_number and f < 0 for f in self.ineqs)
+            for f, g in itertools.combinations(self.ineqs, 2):
+                if bad:
+                    break
+                t = sympy.expand(f + g)
+                bad = (t.is_number and t < 0) or (not t.is_number and _shift_nonneg(sympy.expand(-t - 1)))
+            self._cache[key] = bad
+        return self._cache[key]
+
+    def _poly_nonneg(self, p) -> bool:
+        p = sympy.expand(p)
+        if _shift_nonneg(p):
+            return True
+        return any(_shift_nonneg(sympy.expand(p - f)) for f in self.ineqs)
 
     def _integer(self, e) -> Result:
         s = self.sub(e)
@@ -475,6 +520,39 @@ def _compositions(k, total, top):
     for first in range(1, min(top, total - k + 1) + 1):
         for rest in _compositions(k - 1, total - first, top):
             yield (first,) + rest
+
+
+def _floor_lower_bound(s):
+    """For an integer-valued ``s`` in which every ``floor(p/d)`` (``d`` a positive
+    integer constant) and ``ceiling(u)`` appears with a positive constant
+    coefficient, a polynomial ``P`` with ``P >= 0  =>  s >= 0``: replace
+    ``floor(p/d)`` by ``(p - d + 1)/d`` and ``ceiling(u)`` by ``u`` (lower
+    bounds ``L <= s``), then ``s >= 0`` follows from ``L > -1``, i.e. from
+    ``D*(L + 1) - 1 >= 0`` with ``D`` the common denominator. None if the
+    shape of ``s`` does not allow it."""
+    repl = {}
+    for atom in s.atoms(floor, ceiling):
+        coeff = sympy.expand(s).coeff(atom)
+        if not (coeff.is_number and coeff > 0):
+            return None
+        u = atom.args[0]
+        if isinstance(atom, ceiling):
+            repl[atom] = u
+            continue
+        num, den = sympy.fraction(sympy.together(u))
+        if not (den.is_Integer and den > 0 and num.is_polynomial() and _int_coeffs(sympy.expand(num))):
+            return None
+        repl[atom] = (num - den + 1) / den
+    lower = sympy.expand(s.xreplace(repl) + 1)
+    if lower.has(floor, ceiling) or not lower.is_polynomial():
+        return None
+    syms = sorted(lower.free_symbols, key=str)
+    try:
+        coeffs = sympy.Poly(lower, *syms).coeffs() if syms else [lower]
+    except sympy.PolynomialError:
+        return None
+    den = functools.reduce(sympy.ilcm, [sympy.Rational(c).q for c in coeffs], 1)
+    return sympy.expand(den * lower - 1)
 
 
 def _int_coeffs(p) -> bool:

@@ -144,6 +144,7 @@ class Frame:
         self.preconds: list = []
         self.returns: Optional[tuple] = None
         self.assigned_at: dict = {}
+        self.real_division = False    # inside floor()/ceil(): '/' need not be exact
 
 
 class Checker:
@@ -218,6 +219,8 @@ class Checker:
                 continue
             shape = self.eval_shape(frame, p.shape)
             dtype = p.shape.dtype or "float"
+            if shape is not None:
+                self.check_positive_dims(frame, shape, p.shape)
             s.params.append((p, "tensor", shape, dtype))
             origins = tuple((p.span, f"parameter `{p.name}`") for _ in (shape or ()))
             frame.vars[p.name] = Tensor(shape, dtype, origins) if shape is not None else POISON
@@ -252,22 +255,46 @@ class Checker:
     def prepass(self, frame: Frame):
         """Evaluate the body's top-level `let`s and `require`s first: they are
         the facts under which every statement is checked."""
-        rels = []
-        for st in frame.block.body:
-            if isinstance(st, ir.Let):
-                self.do_let(frame, st)
-            elif isinstance(st, ir.Require):
-                for c in st.conds:
-                    rel = self.relation(frame, c)
-                    if rel is not None:
-                        rels.append(rel)
-                        frame.preconds.append((rel, c.span, "required here"))
-        if rels:
-            frame.facts = Facts.build(list(self.global_facts.relations) + rels)
-        if not frame.block.is_model:
-            pass
-        else:
-            frame.preconds = []   # a model's requires are facts, not preconditions
+        lets = [st for st in frame.block.body if isinstance(st, ir.Let)]
+        conds = [c for st in frame.block.body if isinstance(st, ir.Require) for c in st.conds]
+        for rel, span in self.establish(frame, lets, conds, lambda st: self.do_let(frame, st)):
+            if not frame.block.is_model:   # a model's requires are facts, not preconditions
+                frame.preconds.append((rel, span, "required here"))
+
+    def establish(self, frame: Frame, lets, conds, do_let):
+        """Add `require`s to ``frame.facts`` one by one (each checked under the
+        ones before it), those over plain dimensions before the `let`s, the
+        ones naming a `let` after them. Returns the relations with their spans."""
+        let_names = {st.name for st in lets}
+        first = [c for c in conds if not (set(_names_in(c.left)) | set(_names_in(c.right))) & let_names]
+        later = [c for c in conds if c not in first]
+        added = []
+
+        def add(c):
+            rel = self.relation(frame, c)
+            if rel is None:
+                return
+            res = frame.facts.holds(Relation(_NEGATE[rel.op], rel.left, rel.right)) \
+                if rel.op in _NEGATE else None
+            if res is not None and res.status == PROVED:
+                self.report("SC203", c.span, f"no sizes satisfy `require {rel.text()}` together with the "
+                                             f"`require`s before it")
+                return
+            added.append((rel, c.span))
+            facts = Facts.build(list(frame.facts.relations) + [rel])
+            if facts.contradiction():
+                self.report("SC203", c.span, f"no sizes satisfy `require {rel.text()}` together with the "
+                                             f"`require`s before it")
+                return
+            frame.facts = facts
+
+        for c in first:
+            add(c)
+        for st in lets:
+            do_let(st)
+        for c in later:
+            add(c)
+        return added
 
     def do_let(self, frame, st: ir.Let):
         if st.name in frame.dims or (frame.block is None and st.name in self.scope.lets):
@@ -327,11 +354,26 @@ class Checker:
             frame.vars[st.name] = POISON
             return
         dtype = shape_ir.dtype or "float"
+        self.check_positive_dims(frame, shape, shape_ir)
         t = Tensor(shape, dtype, tuple((st.span, f"{what} `{st.name}`") for _ in shape))
         frame.vars[st.name] = t
         n = K.prod(list(shape)) if counts else Integer(0)
         frame.params += frame.mult * n
         frame.nodes.append(Node(frame.path, st.name, what, st.span, shape, dtype, n, Integer(0), frame.mult))
+
+    def check_positive_dims(self, frame, shape, shape_ir: ir.Shape):
+        """Every dimension of a declared shape must be at least 1."""
+        for d, item in zip(shape, shape_ir.items):
+            if isinstance(d, Variadic) or (d.is_Symbol or (d.is_Integer and d >= 1)):
+                continue
+            res = frame.facts.positive(d)
+            if res.status == REFUTED:
+                fa = f" ({res.fails_at()})" if res.counterexample else ""
+                self.report("SC202", _span(item), f"dimension {_s(d)} can be less than 1{fa}; "
+                                                  f"add `require {_s(d)} >= 1`")
+            elif res.status != PROVED:
+                self.report("SC503", _span(item), f"cannot prove dimension {_s(d)} is at least 1; "
+                                                  f"add `require {_s(d)} >= 1` to settle it")
 
     def do_assign(self, frame: Frame, st: ir.Assign):
         p0, f0 = frame.params, frame.flops
@@ -366,6 +408,7 @@ class Checker:
             if name in frame.dims and not isinstance(v, DimV):
                 self.report("SC102", st.target_spans[i], f"`{name}` is a dimension here; "
                                                         f"use another name for the tensor")
+                continue
             frame.vars[name] = v
             frame.assigned_at[name] = st.span
             if isinstance(v, Tensor):
@@ -605,7 +648,8 @@ class Checker:
             self.report("SC204", e.span, "division by zero in a dimension expression")
             raise Abort
         if op == "/":
-            self.check_div(frame, a, b, e.span, f"`{_s(a)} / {_s(b)}`")
+            if not frame.real_division and not self.check_div(frame, a, b, e.span, ""):
+                raise Abort
             return a / b
         if op == "//":
             return sympy.floor(a / b)
@@ -620,16 +664,18 @@ class Checker:
         raise AssertionError(op)  # pragma: no cover
 
     def check_div(self, frame, a, b, span, what) -> bool:
+        """Report unless ``a / b`` is proved whole; False when refuted."""
         res = frame.facts.integer(a / b)
-        fix = f"`require {_s(a)} % {_s(b)} == 0`"
+        fix = f"`require {_binop(a, '%', b)} == 0`"
+        lead = f"{what}: " if what else ""
         if res.status == REFUTED:
             fails = f" ({res.fails_at()})" if res.counterexample else ""
-            self.report("SC201", span, f"{what}: {_s(a)} is not divisible by {_s(b)} for every allowed "
+            self.report("SC201", span, f"{lead}{_binop(a, '/', b)} is not a whole number for every allowed "
                                        f"size{fails}; add {fix}")
             return False
         if res.status != PROVED:
-            self.report("SC502", span, f"{what}: cannot prove that {_s(b)} divides {_s(a)}; add {fix} "
-                                       f"to settle it")
+            self.report("SC502", span, f"{lead}cannot prove that {_binop(a, '/', b)} is a whole number; "
+                                       f"add {fix} to settle it")
         return True
 
     def index(self, frame, e: ir.Index):
@@ -653,6 +699,16 @@ class Checker:
 
     def call(self, frame, e: ir.Call):
         name = e.func
+        if name in ("floor", "ceil") and len(e.args) == 1 and not e.kwargs:
+            # the division inside floor()/ceil() need not be exact
+            saved, frame.real_division = frame.real_division, True
+            try:
+                d = self.eval_dim(frame, e.args[0], f"{name}()")
+            finally:
+                frame.real_division = saved
+            if d is None:
+                raise Abort
+            return DimV(sympy.floor(d) if name == "floor" else sympy.ceiling(d))
         pos = [(self._eval(frame, a), _span(a)) for a in e.args]
         kws = [(k.name, (self._eval(frame, k.value), k.span), k.span) for k in e.kwargs]
         if name in self.scope.blocks:
@@ -1002,6 +1058,7 @@ class Checker:
 
 
 _POISONED = object()
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 class _RuleCtx(K.Rule):
@@ -1102,6 +1159,15 @@ class _RuleCtx(K.Rule):
 
 def _s(e) -> str:
     return str(e) if isinstance(e, Variadic) else show(sympy.sympify(e))
+
+
+def _binop(a, op, b) -> str:
+    """``a op b`` with parentheses where the operands need them."""
+    def wrap(x):
+        x = sympy.sympify(x)
+        text = show(x)
+        return f"({text})" if isinstance(x, (sympy.Add, sympy.Mul)) and not x.is_Symbol else text
+    return f"{wrap(a)} {op} {wrap(b)}"
 
 
 def _span(e) -> Span:

@@ -8,7 +8,7 @@ from .core import DIM, TENSOR, BOOL, Arg, Out, fixed, op
 
 def _out_size(r, n, k, s, p, what):
     size = floor((n + 2 * p - k) / s) + 1
-    r.positive(size, f"{what}: output size floor(({_s(n)} + 2*{_s(p)} - {_s(k)}) / {_s(s)}) + 1")
+    r.positive(size, f"{what}: the output size {_s(size)}")
     return size
 
 
