@@ -78,7 +78,7 @@ class _Loader:
                 return None
         self.sources[path] = text
         if len(text) > MAX_SOURCE_BYTES:
-            reporter.report("SC005", Span(path, 1, 1, 1, 2), f"file larger than {MAX_SOURCE_BYTES} bytes")
+            reporter.report("SC005", Span(path, 1, 1, 1, 2), f"file longer than {MAX_SOURCE_BYTES} characters")
             self.modules[path] = None
             return None
         tree, diag = parse(text, path)

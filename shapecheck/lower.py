@@ -103,7 +103,7 @@ class _Lowerer:
     def shape(self, s: Tree) -> ir.Shape:
         *items, dtype = s.children
         return ir.Shape(tuple(self.expr(i, 0) for i in items if i is not None),
-                        None if dtype is None else str(dtype), self.span(s))
+                        None if dtype is None else str(dtype.children[0]), self.span(s))
 
     # ---- expressions ----
     def expr(self, e, depth: int):

@@ -44,9 +44,7 @@ def _describe(terminal: str) -> str:
     if isinstance(pattern, PatternStr):
         return f"'{pattern.value}'"
     names = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string",
-             "COMP": "a comparison (== != < <= > >=)", "DTYPE": "a dtype (int, float, bool)",
-             "POW": "'**'", "TRUE": "'true'", "FALSE": "'false'", "NONE": "'none'",
-             "$END": "end of file"}
+             "COMP": "a comparison (== != < <= > >=)", "POW": "'**'", "$END": "end of file"}
     return names.get(terminal, terminal.lower())
 
 
