@@ -53,19 +53,23 @@ class Result:
         return [d.code for d in self.diagnostics]
 
 
-class _Loader:
+class Loader:
     """Reads, parses and lowers files once per run; resolves `use`."""
 
-    def __init__(self, read: Callable[[str], str]):
-        self.read = read
+    def __init__(self, read: Optional[Callable[[str], str]] = None):
+        self.read = read or read_text
         self.modules: dict = {}
         self.sources: dict = {}
+        self.unreadable: dict = {}
 
     def load(self, path: str, reporter: Reporter, text: Optional[str] = None, at: Optional[Span] = None):
         from .lower import LimitError, lower
         from .parse import MAX_SOURCE_BYTES, parse
 
         if path in self.modules:
+            if path in self.unreadable:   # each `use` of an unreadable file is reported where it is
+                reporter.report("SC004" if at is not None else "SC002", at or Span(path, 1, 1, 1, 2),
+                                self.unreadable[path])
             return self.modules[path]
         if text is None:
             try:
@@ -73,7 +77,8 @@ class _Loader:
             except (OSError, UnicodeDecodeError) as e:
                 span = at or Span(path, 1, 1, 1, 2)
                 code = "SC004" if at is not None else "SC002"
-                reporter.report(code, span, _io_message(path, e))
+                self.unreadable[path] = _io_message(path, e)
+                reporter.report(code, span, self.unreadable[path])
                 self.modules[path] = None
                 return None
         self.sources[path] = text
@@ -116,7 +121,7 @@ def read_text(path: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _build_scope(loader: _Loader, mod: ir.Module, reporter: Reporter, stack: tuple = ()):
+def _build_scope(loader: Loader, mod: ir.Module, reporter: Reporter, stack: tuple = ()):
     """Collect the global items of ``mod`` and the files it uses."""
     from .infer import Scope
 
@@ -143,8 +148,6 @@ def _collect(loader, mod, scope, reporter, stack, done, spans=()):
             done.add(target)
             used = loader.load(target, reporter, at=item.span)
             if used is None:
-                if loader.modules.get(target) is None and target not in loader.sources:
-                    pass
                 continue
             _collect(loader, used, scope, reporter, stack + (target,), done, spans + (item.span,))
     # dims first (so lets and requires may refer to any of them), then lets, requires, blocks
@@ -166,7 +169,7 @@ def _collect(loader, mod, scope, reporter, stack, done, spans=()):
     return scope
 
 
-def _check_module(loader: _Loader, mod: ir.Module, reporter: Reporter) -> tuple:
+def _check_module(loader: Loader, mod: ir.Module, reporter: Reporter) -> tuple:
     from .infer import Checker, Frame
 
     scope = _build_scope(loader, mod, reporter)
@@ -206,7 +209,7 @@ def _check_module(loader: _Loader, mod: ir.Module, reporter: Reporter) -> tuple:
     for name, block in scope.models.items():
         if block.span.file != mod.path:
             continue
-        s = checker.check_model(block)
+        s = checker.check_block(block)
         models[name] = Model(name, s.nodes, s.param_count, s.flops, s.returns or (),
                              {n: d[0] for n, d in scope.dims.items()}, examples, s.relations)
     return scope, models
@@ -246,12 +249,13 @@ def check_source(text: str, path: str = "<string>", read: Callable[[str], str] =
     >>> r.models["m"].params
     2*d**2 + 2*d
     """
-    return _check(path, text, _Loader(read))
+    return _check(path, text, Loader(read))
 
 
-def check_path(path: str, read: Callable[[str], str] = read_text, loader=None) -> Result:
-    """Check one spec file (its `use`d files are loaded too)."""
-    return _check(path, None, loader or _Loader(read))
+def check_path(path: str, read: Callable[[str], str] = read_text, loader: Optional[Loader] = None) -> Result:
+    """Check one spec file (its `use`d files are loaded too). Pass one
+    :class:`Loader` to several calls to read and parse each file once."""
+    return _check(path, None, loader or Loader(read))
 
 
 def _check(path, text, loader) -> Result:

@@ -26,6 +26,20 @@ def _version() -> str:
 
 
 def main(argv=None) -> int:
+    """Run the command line; never lets an exception escape as a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("shapecheck: interrupted", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_USAGE
+    except Exception as e:  # a bug: say so plainly, exit 2
+        print(f"shapecheck: internal error: {type(e).__name__}: {e}; please report this", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help()
@@ -39,7 +53,7 @@ def main(argv=None) -> int:
 
 
 def _lint(args) -> int:
-    from .api import check_path, spec_files
+    from .api import Loader, check_path, spec_files
     from .diagnostics import format_text
 
     files, missing = spec_files(args.paths)
@@ -51,10 +65,12 @@ def _lint(args) -> int:
         print("shapecheck: no spec files (*.shape) found in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_USAGE
     n_err = n_warn = 0
+    loader = Loader()          # each file read and parsed once per run, `use`d ones included
+    seen = set()               # a diagnostic in a shared `use`d file is printed once
     for f in files:
-        res = check_path(f)
-        diags = [d for d in res.diagnostics if d.span.file == f or d.code in ("SC002", "SC003")] \
-            if False else res.diagnostics
+        res = check_path(f, loader=loader)
+        diags = [d for d in res.diagnostics if (d.code, d.span, d.message) not in seen]
+        seen.update((d.code, d.span, d.message) for d in diags)
         if diags:
             print(format_text(diags, res.sources))
         for d in diags:
@@ -69,5 +85,5 @@ def _lint(args) -> int:
     if not args.quiet:
         print(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: "
               f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}",
-              file=sys.stderr if n_err == 0 and n_warn == 0 and False else sys.stdout)
+              )
     return status

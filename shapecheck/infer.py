@@ -248,9 +248,6 @@ class Checker:
             return POISON
         return Tensor(shape, sh.dtype or "float", tuple((sh.span, "the declared return shape") for _ in shape))
 
-    def check_model(self, model: ir.Block) -> Summary:
-        return self.check_block(model)
-
     # -- statements ------------------------------------------------------------------------------
     def prepass(self, frame: Frame):
         """Evaluate the body's top-level `let`s and `require`s first: they are
@@ -377,7 +374,6 @@ class Checker:
 
     def do_assign(self, frame: Frame, st: ir.Assign):
         p0, f0 = frame.params, frame.flops
-        mark = len(frame.nodes)
         value = self.eval(frame, st.value)
         params = sympy.expand((frame.params - p0) / frame.mult)
         flops = sympy.expand((frame.flops - f0) / frame.mult)
@@ -412,8 +408,7 @@ class Checker:
             frame.vars[name] = v
             frame.assigned_at[name] = st.span
             if isinstance(v, Tensor):
-                frame.nodes.insert(mark + i if False else len(frame.nodes),
-                                   Node(frame.path, name, op, st.span, v.shape, v.dtype,
+                frame.nodes.append(Node(frame.path, name, op, st.span, v.shape, v.dtype,
                                         params if i == 0 else Integer(0),
                                         flops if i == 0 else Integer(0), frame.mult))
 
@@ -439,10 +434,9 @@ class Checker:
             self.report("SC308", span, f"{headline.split(' is ')[0]} has dtype {v.dtype}, expected {dtype}")
         if len(v.shape) != len(expected) or any(
                 isinstance(a, Variadic) != isinstance(b, Variadic) for a, b in zip(v.shape, expected)):
-            if not self._variadic_equal(v.shape, expected):
-                self.report(code, span, f"{headline}: rank {len(v.shape)} vs {len(expected)}",
-                            list(notes) + self.origin_notes(v, range(len(v.shape))))
-                return False
+            self.report(code, span, f"{headline}: rank {len(v.shape)} vs {len(expected)}",
+                        list(notes) + self.origin_notes(v, range(len(v.shape))))
+            return False
         bad, unknown = [], []
         for i, (a, b) in enumerate(zip(v.shape, expected)):
             if isinstance(a, Variadic):
@@ -467,10 +461,6 @@ class Checker:
             self.report("SC501", span, f"{headline.split(' is ')[0]}: cannot decide whether dimension {i} "
                                        f"{_s(a)} equals {_s(b)}; add `require {_s(a)} == {_s(b)}` to settle it")
         return not unknown
-
-    @staticmethod
-    def _variadic_equal(a, b):
-        return False
 
     def origin_notes(self, v: Tensor, axes) -> list:
         notes = []
@@ -923,17 +913,15 @@ class Checker:
                 self.report("SC308", sp, f"argument `{p.name}` of `{block.name}` has dtype {v.dtype}, "
                                          f"expected {dtype}", [Note(p.span, "parameter declared here")])
             self.unify(frame, block, p, shape, v, sp, sigma, var_sigma, bound_by, deferred)
-        # dim params with defaults
+        # dim params left out take their default, evaluated in the block's own terms
         for (p, kind, sym, _) in summ.params:
             if kind == "dim" and sym not in sigma and p.default is not None:
-                d = self.eval_dim(Frame(block, frame.facts, frame.path), p.default, "a default") \
-                    if False else None
+                scratch = Frame(block, self.global_facts, frame.path)
+                scratch.dims.update(summ.generics)
+                d = self.eval_dim(scratch, p.default, "a parameter default")
                 if d is None:
-                    sub = Frame(block, self.global_facts, frame.path)
-                    sub.dims.update(summ.generics)
-                    d = self.eval_dim(sub, p.default, "a parameter default")
-                if d is not None:
-                    sigma[sym] = d.xreplace(sigma)
+                    raise Abort
+                sigma[sym] = d.xreplace(sigma)
         self.check_deferred(frame, block, sigma, deferred, bound_by)
         if poisoned:
             return POISON if summ.returns is None or len(summ.returns) == 1 else \
