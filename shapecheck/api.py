@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from . import ir
-from .diagnostics import Diagnostic, Note, Reporter
+from .diagnostics import Note, Reporter
 from .span import Span
 
 SPEC_SUFFIX = ".shape"

@@ -61,6 +61,7 @@ _TABLE = [
     ("SC502", WARNING, "undecided-division", "`a / b` could be neither proved exact nor shown inexact"),
     ("SC503", WARNING, "undecided-bound", "an index, slice or size bound could be neither proved nor refuted"),
     ("SC504", WARNING, "undecided-precondition", "a called block's `require` could be neither proved nor refuted"),
+    ("SC601", ERROR, "verify-mismatch", "the NumPy execution disagrees with the inferred shape or parameter count"),
 ]
 
 CODES: dict[str, Code] = {c: Code(c, s, n, d) for c, s, n, d in _TABLE}

@@ -25,6 +25,9 @@ class Diagnostic:
     message: str
     notes: tuple[Note, ...] = ()
     severity: str = ""
+    #: for a refuted check: (the relation that fails, {symbol: int} where it
+    #: fails, the relations in force there); lets tests evaluate the evidence
+    evidence: Optional[tuple] = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.severity:
@@ -46,8 +49,8 @@ class Reporter:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     _seen: set = field(default_factory=set)
 
-    def report(self, code: str, span: Span, message: str, notes=()) -> None:
-        d = Diagnostic(code, span, message, tuple(notes))
+    def report(self, code: str, span: Span, message: str, notes=(), evidence=None) -> None:
+        d = Diagnostic(code, span, message, tuple(notes), evidence=evidence)
         key = (d.code, d.span, d.message)
         if key not in self._seen:
             self._seen.add(key)

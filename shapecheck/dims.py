@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Callable, Optional
 
 import sympy
-from sympy import Add, Integer, Max, Min, Mod, Mul, Pow, Rational, Symbol, ceiling, floor
+from sympy import Add, Integer, Max, Min, Mod, Mul, Pow, Symbol, ceiling, floor
 from sympy.printing.str import StrPrinter
 
 PROVED, REFUTED, UNKNOWN = "proved", "refuted", "unknown"
@@ -222,7 +222,8 @@ def _free(e):
 @dataclass(frozen=True)
 class Result:
     status: str
-    counterexample: Optional[dict] = None  # {name: int}
+    counterexample: Optional[dict] = None  # {name: int}: the sizes a message shows
+    env: Optional[dict] = None             # {symbol: int}: every size involved (for evaluation)
 
     @property
     def proved(self):
@@ -338,11 +339,7 @@ class Facts:
         d = self.sub(rel.left - rel.right)
         d = sympy.expand(d)
         if d.is_number:
-            return _PROVED if d != 0 else Result(REFUTED, {})
-        r = self.equal(rel.left, rel.right)
-        if r.status == PROVED:
-            return Result(REFUTED, self._search(lambda env: evaluate(rel.left, env) != evaluate(rel.right, env),
-                                                _free(rel.left) | _free(rel.right)) or {})
+            return _PROVED if d != 0 else Result(REFUTED, {}, {})
         return self._refute_or_unknown(lambda env: evaluate(rel.left, env) != evaluate(rel.right, env),
                                        _free(rel.left) | _free(rel.right))
 
@@ -352,7 +349,8 @@ class Facts:
         if d == 0:
             return _PROVED
         if d.is_number:
-            return Result(REFUTED, self._example(_free(a) | _free(b)))
+            env = self._example(_free(a) | _free(b))
+            return Result(REFUTED, _display(env, _free(a) | _free(b)), env)
         if any(p.is_Pow and p.exp.is_negative for p in sympy.preorder_traversal(d)):
             if sympy.cancel(d) == 0:
                 return _PROVED
@@ -364,7 +362,8 @@ class Facts:
         if s.is_number:
             if s >= 0:
                 return _PROVED
-            return Result(REFUTED, self._example(_free(e)))
+            env = self._example(_free(e))
+            return Result(REFUTED, _display(env, _free(e)), env)
         if s.has(Min, Max) and self._cases_nonneg(e):
             return _PROVED
         if _shift_nonneg(s):
@@ -433,13 +432,12 @@ class Facts:
         return self._refute_or_unknown(lambda env: evaluate(e, env).denominator == 1, _free(e))
 
     def _refute_or_unknown(self, ok: Callable[[dict], bool], syms) -> Result:
-        cex = self._search(lambda env: not ok(env), syms)
-        return Result(REFUTED, cex) if cex is not None else _UNKNOWN
+        env = self._search(lambda env: not ok(env), syms)
+        return Result(REFUTED, _display(env, syms), env) if env is not None else _UNKNOWN
 
     def _example(self, syms) -> dict:
         """Any allowed sizes (for checks that fail everywhere)."""
-        cex = self._search(lambda env: True, syms)
-        return cex or {}
+        return self._search(lambda env: True, syms) or {}
 
     def _relevant(self, syms):
         """The original dimensions involved: ``syms`` and those tied to them by facts."""
@@ -454,9 +452,11 @@ class Facts:
                     changed = True
         return rel
 
-    def find(self, bad: Callable[[dict], bool], syms) -> Optional[dict]:
-        """Sizes within the facts where ``bad(env)`` holds, smallest first, or None."""
-        return self._search(bad, set(syms))
+    def find(self, bad: Callable[[dict], bool], syms) -> Optional[Result]:
+        """A refutation at sizes within the facts where ``bad(env)`` holds
+        (smallest first), or None."""
+        env = self._search(bad, set(syms))
+        return None if env is None else Result(REFUTED, _display(env, syms), env)
 
     def _search(self, bad: Callable[[dict], bool], syms, budget: int = 2500) -> Optional[dict]:
         """The smallest sizes (by sum) within the facts where ``bad`` holds."""
@@ -480,7 +480,7 @@ class Facts:
                 env[s] = int(v)
             try:
                 if all(r.holds(env) for r in relations) and bad(env):
-                    return {s.name: env[s] for s in originals if s in syms or not syms}
+                    return env
             except (EvalError, ZeroDivisionError):
                 return None
             return None
@@ -501,6 +501,14 @@ class Facts:
             if found is not None:
                 return found
         return None
+
+
+def _display(env: Optional[dict], syms) -> Optional[dict]:
+    """The sizes a message shows: those of the check itself (all if none)."""
+    if env is None:
+        return None
+    shown = {s: v for s, v in env.items() if s in syms} or env
+    return {s.name: v for s, v in sorted(shown.items(), key=lambda kv: kv[0].name)}
 
 
 def _by_sum(k: int, top: int):

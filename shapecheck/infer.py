@@ -16,8 +16,8 @@ from sympy import Integer
 
 from . import ir
 from .diagnostics import Note, Reporter
-from .dims import (PROVED, REFUTED, DimError, Facts, Relation, dim, generic, power, show)
-from .ops import OPS, BindError, Op, Out, TensorArg, Variadic, bind
+from .dims import PROVED, REFUTED, DimError, Facts, Relation, generic, power, show
+from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
 from .ops import core as K
 from .span import Span
 
@@ -156,8 +156,8 @@ class Checker:
         self.global_facts = Facts.build([rel for rel, _ in scope.relations])
 
     # -- reporting helpers --------------------------------------------------------------------
-    def report(self, code, span, message, notes=()):
-        self.r.report(code, span, message, notes)
+    def report(self, code, span, message, notes=(), evidence=None):
+        self.r.report(code, span, message, notes, evidence)
 
     # -- globals ----------------------------------------------------------------------------------
     def global_lookup(self, name):
@@ -367,7 +367,8 @@ class Checker:
             if res.status == REFUTED:
                 fa = f" ({res.fails_at()})" if res.counterexample else ""
                 self.report("SC202", _span(item), f"dimension {_s(d)} can be less than 1{fa}; "
-                                                  f"add `require {_s(d)} >= 1`")
+                                                  f"add `require {_s(d)} >= 1`",
+                            evidence=_evidence(frame, Relation(">=", d, Integer(1)), res))
             elif res.status != PROVED:
                 self.report("SC503", _span(item), f"cannot prove dimension {_s(d)} is at least 1; "
                                                   f"add `require {_s(d)} >= 1` to settle it")
@@ -454,8 +455,10 @@ class Checker:
                 a, b = v.shape[i], expected[i]
                 fa = f" ({res.fails_at()})" if res is not None and res.fails_at() else ""
                 parts.append(f"dimension {i} is {_s(a)}, expected {_s(b)}{fa}")
+            i, res = bad[0]
+            ev = None if res is None else _evidence(frame, Relation("==", v.shape[i], expected[i]), res)
             self.report(code, span, f"{headline}: " + "; ".join(parts),
-                        list(notes) + self.origin_notes(v, [i for i, _ in bad]))
+                        list(notes) + self.origin_notes(v, [i for i, _ in bad]), ev)
             return False
         for i, a, b in unknown:
             self.report("SC501", span, f"{headline.split(' is ')[0]}: cannot decide whether dimension {i} "
@@ -506,7 +509,8 @@ class Checker:
         res = frame.facts.positive(n)
         if res.status == REFUTED:
             self.report("SC202", _span(st.count), f"the repeat count {_s(n)} can be less than 1 "
-                                                  f"({res.fails_at()})")
+                                                  f"({res.fails_at()})",
+                        evidence=_evidence(frame, Relation(">=", n, Integer(1)), res))
         before = dict(frame.vars)
         saved = frame.mult
         frame.mult = frame.mult * n
@@ -661,7 +665,8 @@ class Checker:
         if res.status == REFUTED:
             fails = f" ({res.fails_at()})" if res.counterexample else ""
             self.report("SC201", span, f"{lead}{_binop(a, '/', b)} is not a whole number for every allowed "
-                                       f"size{fails}; add {fix}")
+                                       f"size{fails}; add {fix}",
+                        evidence=_evidence(frame, Relation("==", sympy.Mod(a, b), Integer(0)), res))
             return False
         if res.status != PROVED:
             self.report("SC502", span, f"{lead}cannot prove that {_binop(a, '/', b)} is a whole number; "
@@ -894,8 +899,11 @@ class Checker:
                     self.report("SC103", sp, f"argument `{p.name}` of `{block.name}` must be a dimension, "
                                              f"got {kind_of(v)}", [Note(p.span, "parameter declared here")])
                     raise Abort
-                sigma[shape] = v.expr
-                bound_by[shape] = (p, sp)
+                if shape in sigma:   # already bound by a tensor argument: the two must agree
+                    deferred.append((shape, v.expr, p, sp, (shape,), Tensor((v.expr,))))
+                else:
+                    sigma[shape] = v.expr
+                    bound_by[shape] = (p, sp)
                 continue
             if isinstance(v, Lit) and v.value is None and p.optional:
                 continue
@@ -1020,8 +1028,10 @@ class Checker:
                 notes.append(Note(bsp, f"`{_s(s)}` was bound to {_s(sigma[s])} by argument `{bp.name}`"))
             if res.status == REFUTED:
                 fa = f" ({res.fails_at()})" if res.counterexample else ""
-                self.report("SC401", sp, f"argument `{p.name}` of `{block.name}` is {K.show_shape(v.shape)}: "
-                                         f"`{_s(pd)}` must be {_s(expected)}, found {_s(ad)}{fa}", notes)
+                given = _s(ad) if isinstance(p, ir.DimParam) else K.show_shape(v.shape)
+                self.report("SC401", sp, f"argument `{p.name}` of `{block.name}` is {given}: "
+                                         f"`{_s(pd)}` must be {_s(expected)}, found {_s(ad)}{fa}", notes,
+                            _evidence(frame, Relation("==", expected, ad), res))
                 raise Abort
             self.report("SC501", sp, f"argument `{p.name}` of `{block.name}`: cannot decide whether "
                                      f"{_s(ad)} equals {_s(expected)}; add `require {_s(ad)} == {_s(expected)}` "
@@ -1039,7 +1049,8 @@ class Checker:
         if res.status == REFUTED:
             fa = f" ({res.fails_at()})" if res.counterexample else ""
             self.report("SC402", call_span, f"call to `{block.name}` needs {r2.text()}, which the `require`s "
-                                            f"here do not guarantee{fa}; add `require {r2.text()}`", notes)
+                                            f"here do not guarantee{fa}; add `require {r2.text()}`", notes,
+                        _evidence(frame, r2, res))
         else:
             self.report("SC504", call_span, f"call to `{block.name}` needs {r2.text()}; cannot prove it from "
                                             f"the `require`s here; add `require {r2.text()}` to settle it", notes)
@@ -1055,8 +1066,8 @@ class _RuleCtx(K.Rule):
         self.frame = frame
         self.span = span
 
-    def fail(self, code, message):
-        self.c.report(code, self.span, message)
+    def fail(self, code, message, evidence=None):
+        self.c.report(code, self.span, message, evidence=evidence)
         raise Abort
 
     def same(self, expected, found, what, code="SC305"):
@@ -1066,7 +1077,8 @@ class _RuleCtx(K.Rule):
             return
         if res.status == REFUTED:
             fa = f" ({res.fails_at()})" if res.counterexample else ""
-            self.fail(code, f"{what}: expected {_s(expected)}, found {_s(found)}{fa}")
+            self.fail(code, f"{what}: expected {_s(expected)}, found {_s(found)}{fa}",
+                      _evidence(self.frame, Relation("==", expected, found), res))
         self.c.report("SC501", self.span, f"{what}: cannot decide whether {_s(found)} equals {_s(expected)}; "
                                           f"add `require {_s(found)} == {_s(expected)}` to settle it")
 
@@ -1086,7 +1098,8 @@ class _RuleCtx(K.Rule):
         fix = f"`require {_s(a)} <= {_s(b)}`"
         if res.status == REFUTED:
             fa = f" ({res.fails_at()})" if res.counterexample else ""
-            self.fail(code, f"{what}: {_s(a)} can exceed {_s(b)}{fa}; add {fix} if that is intended")
+            self.fail(code, f"{what}: {_s(a)} can exceed {_s(b)}{fa}; add {fix} if that is intended",
+                      _evidence(self.frame, Relation("<=", a, b), res))
         self.c.report("SC503", self.span, f"{what}: cannot prove {_s(a)} <= {_s(b)}; add {fix} to settle it")
 
     def positive(self, e, what):
@@ -1096,7 +1109,8 @@ class _RuleCtx(K.Rule):
             return
         if res.status == REFUTED:
             fa = f" ({res.fails_at()})" if res.counterexample else ""
-            self.fail("SC202", f"{what} can be less than 1{fa}")
+            self.fail("SC202", f"{what} can be less than 1{fa}",
+                      _evidence(self.frame, Relation(">=", e, Integer(1)), res))
         self.c.report("SC503", self.span, f"{what}: cannot prove it is at least 1; add `require {_s(e)} >= 1`")
 
     def broadcast(self, a, b, what):
@@ -1131,11 +1145,11 @@ class _RuleCtx(K.Rule):
             def bad(env, x=x, y=y):
                 vx, vy = evaluate(x, env), evaluate(y, env)
                 return vx != vy and vx != 1 and vy != 1
-            cex = self.frame.facts.find(bad, x.free_symbols | y.free_symbols)
-            if cex is not None:
-                fa = ", ".join(f"{k}={v}" for k, v in cex.items())
+            res = self.frame.facts.find(bad, x.free_symbols | y.free_symbols)
+            if res is not None:
+                fa = f" ({res.fails_at()})" if res.counterexample else ""
                 self.fail("SC302", f"{what}: cannot broadcast {K.show_shape(a)} with {K.show_shape(b)}: "
-                                   f"{_s(x)} vs {_s(y)}" + (f" (fails at {fa})" if fa else ""))
+                                   f"{_s(x)} vs {_s(y)}{fa}", _evidence(self.frame, Relation("==", x, y), res))
             self.c.report("SC501", self.span, f"{what}: cannot decide whether {_s(x)} and {_s(y)} broadcast; "
                                               f"add `require {_s(x)} == {_s(y)}` to settle it")
             out.append(x)
@@ -1147,6 +1161,11 @@ class _RuleCtx(K.Rule):
 
 def _s(e) -> str:
     return str(e) if isinstance(e, Variadic) else show(sympy.sympify(e))
+
+
+def _evidence(frame, rel: Relation, res) -> tuple:
+    """What a refutation rests on: the failing relation, the sizes, the facts."""
+    return (rel, dict(res.env or {}), tuple(frame.facts.relations))
 
 
 def _binop(a, op, b) -> str:

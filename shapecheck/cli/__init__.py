@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: subcommand modules, in the order `--help` lists them
-COMMANDS = ("lint", "codes")
+COMMANDS = ("lint", "verify", "codes")
 
 
 def _command(name: str):

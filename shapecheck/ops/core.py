@@ -9,7 +9,7 @@ of them). Rules never import NumPy; kernels import it lazily.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 #: argument kinds

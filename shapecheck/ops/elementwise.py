@@ -101,9 +101,12 @@ def log_softmax(r, x, axis_):
 
 
 def _masked_fill_kernel(k, x, mask, value):
+    # `mask` marks what is kept (True) and `value` fills the rest, so the
+    # lower-triangular `causal_mask` hides the future, as the contract's
+    # `masked_fill(scores, causal_mask(l), -1e9)` means.
     if mask is None:
         return x
-    return k.np.where(mask, value, x)
+    return k.np.where(mask, x, value)
 
 
 @op("masked_fill", Arg("x", TENSOR), Arg("mask", OPT_TENSOR), Arg("value", NUMBER),

@@ -275,6 +275,8 @@ def index(r, x, items):
             step = Integer(1) if step is None else step
             if not (step.is_Integer and step > 0):
                 r.fail("SC103", f"slice step must be a positive integer constant, got {step}")
+            if start is not None and _neg(start):
+                r.at_most(-start, d, f"slice start {start} on axis {n}")
             start = Integer(0) if start is None else (d + start if _neg(start) else start)
             if stop is None:
                 stop = d

@@ -1,0 +1,1093 @@
+"""The numeric interpreter: runs a spec with NumPy at concrete sizes.
+
+It reads the same IR as the symbolic interpreter and uses the same operation
+table (each operation's NumPy kernel), but never the symbolic interpreter
+itself: dimension expressions are evaluated here, directly from the IR, with
+exact integer arithmetic. Every named tensor assignment is recorded with its
+actual shape, at every call site and every loop iteration, so that
+:mod:`shapecheck.verify` can compare it with the inferred shape.
+
+>>> prog = program_from_source('''
+... dim batch, d = 4
+... model m {
+...     input x: [batch, d]
+...     y = linear(x, 2 * d)
+...     return y
+... }''', "m.shape")
+>>> ex = run(prog, "m", {"batch": 3, "d": 4})
+>>> [(r.name, r.shape) for r in ex.records]
+[('x', (3, 4)), ('y', (3, 8))]
+>>> ex.params
+40
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Optional
+
+import numpy as np
+
+from . import ir
+from .ops import OPS, BindError, bind
+from .ops import core as K
+from .span import Span
+
+#: The largest block-call nesting the interpreter follows (recursion guard).
+MAX_CALL_DEPTH = 64
+#: Exponent limit for ``**`` in dimension expressions.
+MAX_EXPONENT = 64
+
+
+class ExecError(Exception):
+    """A located failure of the numeric run (a kernel error, an inexact
+    division, a violated `require`, a shape that does not unify...)."""
+
+    def __init__(self, span: Optional[Span], message: str, notes=()):
+        super().__init__(message)
+        self.span = span
+        self.message = message
+        self.notes = tuple(notes)
+
+
+# ---- values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DimV:
+    value: int
+
+
+@dataclass(frozen=True)
+class Lit:
+    value: object                   # str, bool, float or None
+
+
+@dataclass(frozen=True)
+class ListV:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class TupleV:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class _Arg:
+    """A call argument with its location (what :func:`ops.bind` matches)."""
+    value: object
+    span: Span
+
+
+def _kind(v) -> str:
+    if isinstance(v, np.ndarray):
+        return "a tensor"
+    if isinstance(v, DimV):
+        return "a dimension"
+    if isinstance(v, ListV):
+        return "a list"
+    if isinstance(v, TupleV):
+        return f"{len(v.items)} values"
+    if isinstance(v, Lit):
+        return {str: "a string", bool: "a boolean", float: "a number", type(None): "none"}.get(
+            type(v.value), "a constant")
+    return "a value"
+
+
+def dtype_name(a) -> str:
+    """``"float"``, ``"int"`` or ``"bool"`` for a NumPy array."""
+    k = np.asarray(a).dtype.kind
+    return "bool" if k == "b" else "int" if k in "iu" else "float"
+
+
+# ---- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One named tensor as it was computed: the numeric twin of an inferred node."""
+    path: tuple          # ("transformer", "encoder_layer@47", "attention@33")
+    name: str
+    op: str
+    span: Span
+    shape: tuple         # ints
+    dtype: str
+
+    @property
+    def key(self) -> tuple:
+        return (self.path, self.name, self.span.file, self.span.line)
+
+
+@dataclass
+class Execution:
+    """The outcome of one numeric run of a model."""
+    model: str
+    bindings: dict
+    records: list = field(default_factory=list)
+    params: int = 0                 # weights allocated (each call site and loop pass)
+    outputs: tuple = ()             # shapes of the returned tensors
+    problems: list = field(default_factory=list)   # ExecError found without stopping
+
+
+# ---- loading (parse + lower, `use` resolved; no symbolic analysis) -----------------------------
+
+
+@dataclass
+class Program:
+    """The global items of a spec and the files it uses."""
+    path: str
+    module: Optional[ir.Module] = None
+    dims: dict = field(default_factory=dict)       # name -> (example ir expr | None, span)
+    lets: dict = field(default_factory=dict)       # name -> ir.Let
+    requires: list = field(default_factory=list)   # ir.Compare
+    blocks: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)     # Diagnostics from reading/parsing
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def load_program(path: str, read: Callable[[str], str] = _read, text: Optional[str] = None) -> Program:
+    """Parse and lower ``path`` and every file it `use`s into a :class:`Program`."""
+    from .lower import LimitError, lower
+    from .parse import parse
+
+    prog = Program(path)
+    seen: set = set()
+
+    def load(p, src=None):
+        if p in seen:
+            return None
+        seen.add(p)
+        try:
+            src = read(p) if src is None else src
+        except (OSError, UnicodeDecodeError) as e:
+            raise ExecError(Span(p, 1, 1, 1, 2), f"cannot read {p}: {e}") from None
+        tree, diag = parse(src, p)
+        if diag is not None:
+            prog.errors.append(diag)
+            return None
+        try:
+            mod = lower(tree, p)
+        except LimitError as e:
+            raise ExecError(e.span, e.message) from None
+        for item in mod.items:
+            if isinstance(item, ir.Use):
+                load(os.path.normpath(os.path.join(os.path.dirname(p), item.path)))
+        for item in mod.items:
+            if isinstance(item, ir.DimDecl):
+                for d in item.items:
+                    prog.dims.setdefault(d.name, (d.value, d.span))
+            elif isinstance(item, ir.Let):
+                prog.lets.setdefault(item.name, item)
+            elif isinstance(item, ir.Require):
+                prog.requires.extend(item.conds)
+            elif isinstance(item, ir.Block):
+                (prog.models if item.is_model else prog.blocks).setdefault(item.name, item)
+        return mod
+
+    prog.module = load(path, text)
+    return prog
+
+
+def program_from_source(text: str, path: str = "<string>") -> Program:
+    """A :class:`Program` from spec text (its `use`s are read from disk)."""
+    return load_program(path, text=text)
+
+
+# ---- the interpreter ---------------------------------------------------------------------------
+
+
+class KernelContext:
+    """What a kernel sees as ``k``: ``k.np`` (NumPy) and ``k.weight(shape)``,
+    which draws a weight from a seeded generator and counts its elements.
+
+    >>> k = KernelContext(seed=0, keep=True)
+    >>> k.weight((3, 4)).shape, k.params, len(k.weights)
+    ((3, 4), 12, 1)
+    """
+
+    np = np
+
+    def __init__(self, seed: int = 0, dtype=np.float32, rng=None, keep: bool = False):
+        self.rng = rng if rng is not None else np.random.default_rng(seed)
+        self.dtype = dtype
+        self.params = 0
+        self.keep = keep
+        self.weights: list = []
+
+    def weight(self, shape):
+        shape = tuple(int(d) for d in shape)
+        if any(d < 1 for d in shape):
+            raise ValueError(f"a weight of shape {list(shape)} has a non-positive dimension")
+        self.params += math.prod(shape)
+        # uniform in [-s, s): cheaper to draw than normals; the values only need to be tame
+        w = self.rng.random(shape, dtype=self.dtype)
+        w -= self.dtype(0.5)
+        w *= self.dtype(2.0 / math.sqrt(shape[0]) if len(shape) >= 2 else 2.0)
+        if self.keep:
+            self.weights.append(w)
+        return w
+
+
+class _Frame:
+    def __init__(self, block: ir.Block, path: tuple, depth: int = 0):
+        self.block = block
+        self.path = path
+        self.depth = depth
+        self.vars: dict = {}
+        self.dims: dict = {}          # local dimension names (generics, dim params, lets) -> int
+        self.variadics: dict = {}     # name -> tuple of ints
+        self.returns: Optional[tuple] = None
+        self.top = {id(st) for st in block.body}
+
+
+class _Runner:
+    def __init__(self, prog: Program, bindings: dict, seed: int, int_high: Optional[int],
+                 dtype=np.float32):
+        self.prog = prog
+        self.bind = {k: int(v) for k, v in bindings.items()}
+        self.rng = np.random.default_rng(seed)
+        self.k = KernelContext(rng=self.rng, dtype=dtype)
+        self.dtype = dtype
+        self.records: list = []
+        self.problems: list = []
+        self.lets: dict = {}
+        self._lets_busy: set = set()
+        self.int_high = int_high
+
+    @property
+    def params(self) -> int:
+        return self.k.params
+
+    def weight(self, shape):
+        return self.k.weight(shape)
+
+    def make_input(self, shape, dtype):
+        if dtype == "int":
+            high = self.int_high or max(1, min(self.bind.values(), default=1))
+            return self.rng.integers(0, high, size=shape, dtype=np.int64)
+        if dtype == "bool":
+            return self.rng.random(shape) < 0.5
+        return self.rng.standard_normal(shape, dtype=self.dtype)
+
+    # -- globals -------------------------------------------------------------------------------
+    def global_dim(self, name: str, span: Span):
+        if name in self.prog.lets:
+            if name not in self.lets:
+                if name in self._lets_busy:
+                    raise ExecError(span, f"`let {name}` refers to itself")
+                self._lets_busy.add(name)
+                try:
+                    let = self.prog.lets[name]
+                    self.lets[name] = self.eval_dim(self.globals_frame(), let.value, f"`let {name}`")
+                finally:
+                    self._lets_busy.discard(name)
+            return self.lets[name]
+        if name in self.prog.dims:
+            if name not in self.bind:
+                raise ExecError(span, f"dimension `{name}` has no value; bind it (--bind {name}=N)")
+            return self.bind[name]
+        return None
+
+    def globals_frame(self) -> _Frame:
+        return _Frame(ir.Block("<globals>", (), None, (), True, _NOSPAN, _NOSPAN), ("<globals>",))
+
+    def check_requires(self, frame, conds, at: Optional[Span] = None, who: str = ""):
+        for c in conds:
+            a = self.eval_dim(frame, c.left, "a `require`")
+            b = self.eval_dim(frame, c.right, "a `require`")
+            ok = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[c.op]
+            if not ok:
+                text = f"{_show_ir(c.left)} {c.op} {_show_ir(c.right)}"
+                if at is None:
+                    raise ExecError(c.span, f"`require {text}` does not hold: {a} {c.op} {b} is false")
+                raise ExecError(at, f"call to `{who}` needs {text}, which fails here ({a} {c.op} {b})",
+                                [(c.span, "required here")])
+
+    # -- models and blocks -------------------------------------------------------------------------
+    def run_model(self, block: ir.Block) -> tuple:
+        self.check_requires(self.globals_frame(), self.prog.requires)
+        frame = _Frame(block, (block.name,))
+        self.prepass(frame)
+        self.run_body(frame, block.body)
+        return frame.returns or ()
+
+    def prepass(self, frame: _Frame, at: Optional[Span] = None):
+        conds = []
+        for st in frame.block.body:
+            if isinstance(st, ir.Let):
+                frame.dims[st.name] = self.eval_dim(frame, st.value, f"`let {st.name}`")
+            elif isinstance(st, ir.Require):
+                conds.extend(st.conds)
+        self.check_requires(frame, conds, at, frame.block.name)
+
+    def run_body(self, frame: _Frame, body):
+        for st in body:
+            if frame.returns is not None:
+                return
+            self.stmt(frame, st)
+
+    def stmt(self, frame: _Frame, st):
+        if isinstance(st, ir.Let):
+            if id(st) not in frame.top:
+                frame.dims[st.name] = self.eval_dim(frame, st.value, f"`let {st.name}`")
+            return
+        if isinstance(st, ir.Require):
+            return
+        if isinstance(st, ir.Assign):
+            return self.do_assign(frame, st)
+        if isinstance(st, ir.Return):
+            frame.returns = tuple(self.tensor(frame, e, "`return`") for e in st.values)
+            return
+        if isinstance(st, ir.Repeat):
+            n = self.eval_dim(frame, st.count, "`repeat`")
+            if n < 1:
+                raise ExecError(st.count.span, f"the repeat count is {n}, less than 1")
+            for _ in range(n):
+                self.run_body(frame, st.body)
+                if frame.returns is not None:
+                    return
+            return
+        if isinstance(st, (ir.Input, ir.ParamDecl)):
+            shape = self.eval_shape(frame, st.shape)
+            dtype = st.shape.dtype or "float"
+            if isinstance(st, ir.Input):
+                if not frame.block.is_model:
+                    raise ExecError(st.span, "`input` is only allowed in a model")
+                if any(d < 1 for d in shape):
+                    raise ExecError(st.shape.span, f"input `{st.name}` has a non-positive dimension: {list(shape)}")
+                value, what = self.make_input(shape, dtype), "input"
+            else:
+                try:
+                    value = self.weight(shape)
+                except ValueError as e:
+                    raise ExecError(st.shape.span, str(e)) from None
+                value = value.astype(np.int64) if dtype == "int" else (value > 0 if dtype == "bool" else value)
+                what = "param"
+            frame.vars[st.name] = value
+            self.record(frame, st.name, what, st.span, value)
+            return
+        raise ExecError(getattr(st, "span", None), f"unknown statement {type(st).__name__}")
+
+    def record(self, frame, name, op, span, value):
+        self.records.append(Record(frame.path, name, op, span, tuple(int(d) for d in value.shape),
+                                  dtype_name(value)))
+
+    def do_assign(self, frame: _Frame, st: ir.Assign):
+        value = self.eval(frame, st.value)
+        if len(st.targets) == 1:
+            values = [value]
+        elif isinstance(value, (TupleV, ListV)) and len(value.items) == len(st.targets):
+            values = list(value.items)
+        else:
+            n = len(value.items) if isinstance(value, (TupleV, ListV)) else 1
+            raise ExecError(st.span, f"{len(st.targets)} names on the left but {n} value(s) on the right")
+        op = _op_name(st.value)
+        for name, tspan, v in zip(st.targets, st.target_spans, values):
+            if isinstance(v, np.ndarray):
+                frame.vars[name] = v
+                self.record(frame, name, op, st.span, v)
+            elif isinstance(v, DimV):
+                frame.vars[name] = v
+            else:
+                raise ExecError(tspan, f"`{name}` must be a tensor or a dimension, got {_kind(v)}")
+        if st.annotation is not None and len(values) == 1 and isinstance(values[0], np.ndarray):
+            expected = self.eval_shape(frame, st.annotation)
+            got = tuple(values[0].shape)
+            if expected != got:
+                self.problems.append(ExecError(st.annotation.span,
+                                               f"`{st.targets[0]}` is {list(got)} but is annotated "
+                                               f"{_show_ir_shape(st.annotation)} = {list(expected)}"))
+
+    def call_block(self, frame: _Frame, e: ir.Call, block: ir.Block):
+        if frame.depth >= MAX_CALL_DEPTH:
+            raise ExecError(e.span, f"block calls nested deeper than {MAX_CALL_DEPTH} (recursive `{block.name}`?)")
+        pos = [(self.eval(frame, a), a.span) for a in e.args]
+        kws = [(k.name, self.eval(frame, k.value), k.span) for k in e.kwargs]
+        params = list(block.params)
+        if len(pos) > len(params):
+            raise ExecError(e.span, f"`{block.name}` takes {len(params)} arguments, got {len(pos)}")
+        got = {p.name: v for p, v in zip(params, pos)}
+        names = {p.name for p in params}
+        for name, v, sp in kws:
+            if name not in names:
+                raise ExecError(sp, f"`{block.name}` has no parameter `{name}`")
+            if name in got:
+                raise ExecError(sp, f"`{block.name}`: parameter `{name}` given twice")
+            got[name] = (v, sp)
+        sub = _Frame(block, frame.path + (f"{block.name}@{e.span.line}",), frame.depth + 1)
+        generics = self.generics(block)
+        note = [(block.name_span, f"`{block.name}` is declared here")]
+        # dimension parameters first, then tensor parameters (their shapes may use them)
+        for p in params:
+            if isinstance(p, ir.DimParam) and p.name in got:
+                v, sp = got[p.name]
+                if not isinstance(v, DimV):
+                    raise ExecError(sp, f"argument `{p.name}` of `{block.name}` must be a dimension, "
+                                        f"got {_kind(v)}", [(p.span, "parameter declared here")])
+                sub.dims[p.name] = v.value
+        pending = []
+        for p in params:
+            if not isinstance(p, ir.TensorParam):
+                continue
+            if p.name not in got or (isinstance(got[p.name][0], Lit) and got[p.name][0].value is None):
+                if not p.optional:
+                    raise ExecError(e.span, f"`{block.name}` is missing argument `{p.name}`",
+                                    [(p.span, "parameter declared here")])
+                sub.vars[p.name] = Lit(None)
+                continue
+            v, sp = got[p.name]
+            if not isinstance(v, np.ndarray):
+                raise ExecError(sp, f"argument `{p.name}` of `{block.name}` must be a tensor, got {_kind(v)}",
+                                [(p.span, "parameter declared here")])
+            sub.vars[p.name] = v
+            self.unify(sub, block, p, v, sp, generics, pending)
+        for p in params:
+            if isinstance(p, ir.DimParam) and p.name not in got:
+                if p.default is None:
+                    raise ExecError(e.span, f"`{block.name}` is missing argument `{p.name}`",
+                                    [(p.span, "parameter declared here")])
+                sub.dims[p.name] = self.eval_dim(sub, p.default, "a parameter default")
+        self.resolve(sub, block, pending, generics)
+        self.prepass(sub, at=e.span)
+        self.run_body(sub, block.body)
+        if sub.returns is None:
+            raise ExecError(e.span, f"block `{block.name}` returned no value", note)
+        if block.returns is not None:
+            if len(block.returns) != len(sub.returns):
+                raise ExecError(e.span, f"`{block.name}` declares {len(block.returns)} results but returned "
+                                        f"{len(sub.returns)}", note)
+            for v, sh in zip(sub.returns, block.returns):
+                expected = self.eval_shape(sub, sh)
+                if tuple(v.shape) != expected:
+                    self.problems.append(ExecError(e.span, f"`{block.name}` returned {list(v.shape)} where it "
+                                                           f"promises {_show_ir_shape(sh)} = {list(expected)}",
+                                                   [(sh.span, "the declared result shape")]))
+        return sub.returns[0] if len(sub.returns) == 1 else TupleV(sub.returns)
+
+    def generics(self, block: ir.Block) -> set:
+        out = set()
+        for p in block.params:
+            if isinstance(p, ir.DimParam):
+                out.add(p.name)
+            else:
+                for item in p.shape.items:
+                    if not isinstance(item, ir.Star):
+                        out.update(n for n in _names_in(item) if not self.is_global(n))
+        return out
+
+    def is_global(self, n: str) -> bool:
+        return n in self.prog.lets or n in self.prog.dims or n in self.prog.blocks
+
+    def unify(self, sub, block, p, arr, sp, generics, pending):
+        items = list(p.shape.items)
+        actual = [int(d) for d in arr.shape]
+        star = [i for i, it in enumerate(items) if isinstance(it, ir.Star)]
+        clash = ExecError(sp, f"argument `{p.name}` of `{block.name}` is {actual} (rank {len(actual)}) but the "
+                              f"parameter is {_show_ir_shape(p.shape)}", [(p.span, "parameter declared here")])
+        if star:
+            i = star[0]
+            take = len(actual) - (len(items) - 1)
+            if take < 0:
+                raise clash
+            seg = tuple(actual[i:i + take])
+            name = items[i].name
+            if name in sub.variadics and sub.variadics[name] != seg:
+                raise ExecError(sp, f"argument `{p.name}` of `{block.name}`: `*{name}` is {list(seg)} here but "
+                                    f"{list(sub.variadics[name])} in an earlier argument")
+            sub.variadics[name] = seg
+            pairs = list(zip(items[:i], actual[:i])) + list(zip(items[i + 1:], actual[i + take:]))
+        else:
+            if len(items) != len(actual):
+                raise clash
+            pairs = list(zip(items, actual))
+        for item, d in pairs:
+            if isinstance(item, ir.Name) and item.id in generics and item.id not in sub.dims:
+                sub.dims[item.id] = d
+            else:
+                pending.append((item, d, p, sp, actual))
+
+    def resolve(self, sub, block, pending, generics):
+        while pending:
+            progress = False
+            for entry in list(pending):
+                item, d, p, sp, actual = entry
+                unbound = sorted({n for n in _names_in(item) if n in generics and n not in sub.dims})
+                if len(unbound) > 1:
+                    continue
+                if unbound:
+                    self.solve(sub, item, unbound[0], d)
+                v = self.eval_dim(sub, item, "a parameter shape")
+                if v != d:
+                    raise ExecError(sp, f"argument `{p.name}` of `{block.name}` is {actual}: `{_show_ir(item)}` "
+                                        f"must be {v}, found {d}", [(p.span, "parameter declared here")])
+                pending.remove(entry)
+                progress = True
+            if not progress:
+                item, d, p, sp, _ = pending[0]
+                raise ExecError(sp, f"argument `{p.name}` of `{block.name}`: cannot infer the dimensions of "
+                                    f"`{_show_ir(item)}` from {d}", [(p.span, "parameter declared here")])
+
+    def solve(self, sub, item, name, target):
+        """Bind ``name`` so that the (linear) ``item`` evaluates to ``target``."""
+        vals = []
+        for t in (2, 4):
+            sub.dims[name] = t
+            try:
+                vals.append(Fraction(self.eval_dim(sub, item, "")))
+            except ExecError:
+                vals.append(None)
+        del sub.dims[name]
+        if None in vals or vals[0] == vals[1]:
+            return
+        slope = (vals[1] - vals[0]) / 2
+        x = Fraction(2) + (Fraction(target) - vals[0]) / slope
+        if x.denominator == 1 and x >= 1:
+            sub.dims[name] = int(x)
+
+    # -- shapes and dimension expressions -------------------------------------------------------------
+    def eval_shape(self, frame, sh: ir.Shape) -> tuple:
+        out = []
+        for item in sh.items:
+            if isinstance(item, ir.Star):
+                if item.name not in frame.variadics:
+                    raise ExecError(item.span, f"unknown variadic dimension `*{item.name}`")
+                out.extend(frame.variadics[item.name])
+            else:
+                out.append(self.eval_dim(frame, item, "a shape"))
+        return tuple(out)
+
+    def eval_dim(self, frame, e, where: str) -> int:
+        v = self.eval(frame, e)
+        if not isinstance(v, DimV):
+            raise ExecError(e.span, f"{where} needs a dimension expression, got {_kind(v)}")
+        return v.value
+
+    def tensor(self, frame, e, where):
+        v = self.eval(frame, e)
+        if not isinstance(v, np.ndarray):
+            raise ExecError(e.span, f"{where} needs a tensor, got {_kind(v)}")
+        return v
+
+    # -- expressions -------------------------------------------------------------------------------------
+    def lookup(self, frame, node: ir.Name):
+        n = node.id
+        if n in frame.vars:
+            return frame.vars[n]
+        if n in frame.dims:
+            return DimV(frame.dims[n])
+        g = self.global_dim(n, node.span)
+        if g is not None:
+            return DimV(g)
+        if n in self.prog.blocks:
+            raise ExecError(node.span, f"`{n}` is a block; call it: {n}(...)")
+        raise ExecError(node.span, f"undefined name `{n}`")
+
+    def eval(self, frame, e):
+        if isinstance(e, ir.Name):
+            return self.lookup(frame, e)
+        if isinstance(e, ir.Number):
+            return DimV(e.value) if isinstance(e.value, int) else Lit(float(e.value))
+        if isinstance(e, (ir.String, ir.Const)):
+            return Lit(e.value)
+        if isinstance(e, ir.ListExpr):
+            items = []
+            for it in e.items:
+                if isinstance(it, ir.Star):
+                    if it.name not in frame.variadics:
+                        raise ExecError(it.span, f"unknown variadic dimension `*{it.name}`")
+                    items.extend(DimV(d) for d in frame.variadics[it.name])
+                else:
+                    items.append(self.eval(frame, it))
+            return ListV(tuple(items))
+        if isinstance(e, ir.Neg):
+            v = self.eval(frame, e.operand)
+            if isinstance(v, DimV):
+                return DimV(-v.value)
+            if isinstance(v, Lit) and isinstance(v.value, float):
+                return Lit(-v.value)
+            return self.apply_op(OPS["neg"], [_Arg(v, e.operand.span)], [], e.span)
+        if isinstance(e, ir.BinOp):
+            a = self.eval(frame, e.left)
+            b = self.eval(frame, e.right)
+            if isinstance(a, DimV) and isinstance(b, DimV) and e.op != "@":
+                return DimV(dim_arith(e.op, a.value, b.value, e.span))
+            name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
+                    "@": "matmul", "**": "pow"}[e.op]
+            return self.apply_op(OPS[name], [_Arg(a, e.left.span), _Arg(b, e.right.span)], [], e.span)
+        if isinstance(e, ir.Call):
+            return self.call(frame, e)
+        if isinstance(e, ir.Index):
+            return self.index(frame, e)
+        raise ExecError(getattr(e, "span", None), f"unknown expression {type(e).__name__}")
+
+    def call(self, frame, e: ir.Call):
+        name = e.func
+        if name in self.prog.blocks:
+            return self.call_block(frame, e, self.prog.blocks[name])
+        pos = [self.eval(frame, a) for a in e.args]
+        if name in ("min", "max", "floor", "ceil") and pos and not e.kwargs and \
+                all(isinstance(v, DimV) for v in pos):
+            vals = [v.value for v in pos]
+            if name in ("floor", "ceil"):
+                if len(vals) != 1:
+                    raise ExecError(e.span, f"{name}() takes one dimension expression")
+                return DimV(vals[0])
+            if len(vals) < 2:
+                raise ExecError(e.span, f"{name}() of dimensions needs at least two arguments")
+            return DimV(min(vals) if name == "min" else max(vals))
+        o = OPS.get(name)
+        if o is None or name in _INTERNAL:
+            raise ExecError(e.func_span, f"unknown operation `{name}`")
+        args = [_Arg(v, a.span) for v, a in zip(pos, e.args)]
+        kws = [(k.name, _Arg(self.eval(frame, k.value), k.span), k.span) for k in e.kwargs]
+        return self.apply_op(o, args, kws, e.span)
+
+    def index(self, frame, e: ir.Index):
+        base = self.eval(frame, e.base)
+        if not isinstance(base, np.ndarray):
+            raise ExecError(e.base.span, f"indexing needs a tensor, got {_kind(base)}")
+        shape = base.shape
+        if len(e.items) > len(shape):
+            raise ExecError(e.span, f"too many indices ({len(e.items)}) for a tensor of rank {len(shape)}")
+        items = []
+        for n, (it, d) in enumerate(zip(e.items, shape)):
+            if isinstance(it, ir.Slice):
+                start, stop, step = (None if p is None else self.eval_dim(frame, p, "a slice bound")
+                                     for p in (it.start, it.stop, it.step))
+                if step is not None and step < 1:
+                    raise ExecError(it.span, f"slice step must be a positive integer, got {step}")
+                lo = 0 if start is None else (d + start if start < 0 else start)
+                hi = d if stop is None else (d + stop if stop < 0 else stop)
+                if lo < 0 or hi > d:
+                    raise ExecError(it.span, f"slice {_show_slice(start, stop)} on axis {n} is out of range "
+                                             f"for a dimension of size {d}")
+                if lo >= hi:
+                    raise ExecError(it.span, f"slice {_show_slice(start, stop)} on axis {n} is empty "
+                                             f"(size {d})")
+                items.append((start, stop, step))
+            else:
+                i = self.eval_dim(frame, it, "an index")
+                if not -d <= i < d:
+                    raise ExecError(it.span, f"index {i} on axis {n} is out of range for a dimension of size {d}")
+                items.append(i)
+        return self.apply_op(OPS["index"], [_Arg(base, e.base.span), _Arg(None, e.span)], [], e.span,
+                             raw={"items": items})
+
+    # -- operations -----------------------------------------------------------------------------------------
+    def apply_op(self, o, pos, kws, span, raw=None):
+        try:
+            bound = bind(o, pos, kws)
+        except BindError as err:
+            raise ExecError(err.span or span, f"{err.message}; expected {K.signature(o)}") from None
+        extra = bound.pop("**")
+        if raw:
+            bound.update(raw)
+        args = [self.convert(o, a, bound[a.name], span) for a in o.args]
+        if o.varkw is not None:
+            kw = {}
+            for name, v in extra.items():
+                if not isinstance(v.value, DimV):
+                    raise ExecError(v.span, f"{o.name}: `{name}=` needs a dimension, got {_kind(v.value)}")
+                kw[name] = v.value.value
+            args.append(kw)
+        if o.kernel is None:
+            raise ExecError(span, f"`{o.name}` has no NumPy kernel")
+        try:
+            with np.errstate(all="ignore"):
+                out = o.kernel(self.k, *args)
+        except ExecError:
+            raise
+        except Exception as err:  # a kernel's complaint, located at the call
+            raise ExecError(span, f"{o.name}: {err}") from None
+        if isinstance(out, (tuple, list)):
+            return TupleV(tuple(np.asarray(x) for x in out))
+        return np.asarray(out)
+
+    def convert(self, o, a: K.Arg, val, span):
+        if not isinstance(val, _Arg) and not (a.kind.endswith("*") and isinstance(val, list)):
+            if a.kind == "subscripts":
+                return val
+            return val  # a default
+        if a.kind.endswith("*"):
+            kind = K.AXIS if a.kind == K.AXES else K.TENSOR
+            return [self.convert(o, K.Arg(a.name, kind), it, span) for it in val]
+        v, sp = val.value, val.span
+        kind = a.kind
+        if kind in (K.TENSOR, K.OPT_TENSOR):
+            if kind == K.OPT_TENSOR and isinstance(v, Lit) and v.value is None:
+                return None
+            if isinstance(v, np.ndarray):
+                return v
+            if isinstance(v, DimV):
+                return np.asarray(v.value, dtype=np.int64)
+            if isinstance(v, Lit) and isinstance(v.value, (bool, float)):
+                return np.asarray(v.value)
+        elif kind == "dim|tensor":
+            if isinstance(v, DimV):
+                return v.value
+            if isinstance(v, np.ndarray):
+                return v
+        elif kind in (K.DIM, K.AXIS):
+            if isinstance(v, DimV):
+                return v.value
+        elif kind == K.NUMBER:
+            if isinstance(v, Lit) and isinstance(v.value, float):
+                return v.value
+            if isinstance(v, DimV):
+                return v.value
+        elif kind == K.BOOL:
+            if isinstance(v, Lit) and isinstance(v.value, bool):
+                return v.value
+        elif kind == K.STR:
+            if isinstance(v, Lit) and isinstance(v.value, str):
+                return v.value
+        elif kind == K.TENSORS:
+            if isinstance(v, ListV):
+                return [self.convert(o, K.Arg(a.name, K.TENSOR), _Arg(it, sp), span) for it in v.items]
+        elif kind == K.SHAPE:
+            if isinstance(v, ListV) and all(isinstance(it, DimV) for it in v.items):
+                return tuple(it.value for it in v.items)
+        raise ExecError(sp, f"{o.name}: `{a.name}` must be {_WANT.get(kind, kind)}, got {_kind(v)}")
+
+
+_INTERNAL = {"index", "add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow"}
+_WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimension",
+         K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
+         K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
+         "dim|tensor": "a dimension or a tensor"}
+_NOSPAN = Span("<globals>", 1, 1, 1, 2)
+
+
+def dim_arith(op: str, a: int, b: int, span: Optional[Span] = None) -> int:
+    """Exact integer arithmetic of dimension expressions; ``/`` must divide.
+
+    >>> dim_arith("/", 12, 4), dim_arith("//", 7, 2), dim_arith("%", 7, 3), dim_arith("**", 2, 5)
+    (3, 3, 1, 32)
+    >>> dim_arith("/", 7, 2)
+    Traceback (most recent call last):
+    ...
+    shapecheck.execute.ExecError: `7 / 2` is not an integer (7 is not divisible by 2)
+    """
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op in ("/", "//", "%") and b == 0:
+        raise ExecError(span, f"division by zero in a dimension expression (`{a} {op} {b}`)")
+    if op == "/":
+        q = Fraction(a, b)
+        if q.denominator != 1:
+            raise ExecError(span, f"`{a} / {b}` is not an integer ({a} is not divisible by {b})")
+        return int(q)
+    if op == "//":
+        return a // b
+    if op == "%":
+        return a % b
+    if op == "**":
+        if b < 0:
+            raise ExecError(span, "negative exponent in a dimension expression")
+        if b > MAX_EXPONENT and abs(a) > 1:
+            raise ExecError(span, f"exponent too large (at most {MAX_EXPONENT})")
+        return a ** b
+    raise ExecError(span, f"unsupported dimension operator {op}")
+
+
+def _names_in(e):
+    if isinstance(e, ir.Name):
+        yield e.id
+    elif isinstance(e, ir.BinOp):
+        yield from _names_in(e.left)
+        yield from _names_in(e.right)
+    elif isinstance(e, ir.Neg):
+        yield from _names_in(e.operand)
+    elif isinstance(e, ir.Call):
+        for a in e.args:
+            yield from _names_in(a)
+
+
+def _op_name(e) -> str:
+    if isinstance(e, ir.Call):
+        return e.func
+    if isinstance(e, ir.BinOp):
+        return {"@": "matmul"}.get(e.op, e.op)
+    if isinstance(e, ir.Index):
+        return "index"
+    if isinstance(e, ir.Name):
+        return "alias"
+    return type(e).__name__.lower()
+
+
+def _show_ir(e) -> str:
+    """Spec text of a dimension expression (for messages)."""
+    if isinstance(e, ir.Name):
+        return e.id
+    if isinstance(e, ir.Number):
+        return e.text
+    if isinstance(e, ir.Neg):
+        return f"-{_show_ir(e.operand)}"
+    if isinstance(e, ir.BinOp):
+        def side(x):
+            s = _show_ir(x)
+            return f"({s})" if isinstance(x, ir.BinOp) else s
+        return f"{side(e.left)} {e.op} {side(e.right)}"
+    if isinstance(e, ir.Call):
+        return f"{e.func}({', '.join(_show_ir(a) for a in e.args)})"
+    if isinstance(e, ir.Star):
+        return f"*{e.name}"
+    return "?"
+
+
+def _show_ir_shape(sh: ir.Shape) -> str:
+    return "[" + ", ".join(_show_ir(i) for i in sh.items) + "]"
+
+
+def _show_slice(start, stop) -> str:
+    return f"{'' if start is None else start}:{'' if stop is None else stop}"
+
+
+# ---- entry points ------------------------------------------------------------------------------------
+
+
+def run(prog: Program, model: str, bindings: dict, seed: int = 0, int_high: Optional[int] = None,
+        dtype=np.float32) -> Execution:
+    """Run ``model`` of ``prog`` with NumPy at ``bindings`` (every dimension name -> int).
+
+    Inputs are random (int inputs uniform in ``[0, int_high)``, by default the
+    smallest bound size, so they are valid indices for any embedding); weights
+    come from a generator seeded with ``seed`` and are counted. Raises
+    :class:`ExecError` (located) when the run cannot continue.
+    """
+    if model not in prog.models:
+        raise KeyError(model)
+    r = _Runner(prog, bindings, seed, int_high, dtype)
+    missing = sorted(n for n in prog.dims if n not in r.bind)
+    if missing:
+        raise ExecError(prog.dims[missing[0]][1], "no value for dimension" + ("s " if len(missing) > 1 else " ")
+                        + ", ".join(f"`{m}`" for m in missing))
+    outs = r.run_model(prog.models[model])
+    return Execution(model, dict(r.bind), r.records, r.params,
+                     tuple(tuple(int(d) for d in o.shape) for o in outs), r.problems)
+
+
+# ---- choosing sizes ----------------------------------------------------------------------------------
+
+
+class BindingError(Exception):
+    """No usable sizes (unknown name, a `require` violated, over the memory budget)."""
+
+
+@dataclass
+class Bindings:
+    """Sizes for every dimension of a model, and where each came from."""
+    values: dict                       # name -> int
+    sources: dict                      # name -> "bind" | "example" | "auto" | "scaled"
+    notes: list = field(default_factory=list)
+    estimate: int = 0                  # bytes
+
+    def text(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.values.items())
+
+
+BYTES_PER_ELEMENT = 4   # float32
+
+
+def estimate_bytes(model, values: dict) -> int:
+    """A rough upper bound on the memory of a numeric run: every parameter,
+    every distinct named tensor once, and room for temporaries."""
+    env = _env(model, values)
+    from .dims import evaluate
+
+    total_params = int(evaluate(model.params, env))
+    acts: dict = {}
+    for n in model.nodes:
+        if n.shape is None or any(isinstance(d, K.Variadic) for d in n.shape):
+            continue
+        size = 1
+        for d in n.shape:
+            size *= max(0, int(evaluate(d, env)))
+        key = (n.path, n.name, n.span.line)
+        acts[key] = max(acts.get(key, 0), size)
+    biggest = max(acts.values(), default=0)
+    return BYTES_PER_ELEMENT * (total_params + sum(acts.values()) + 4 * biggest)
+
+
+def _env(model, values):
+    return {model.dims[k]: v for k, v in values.items() if k in model.dims}
+
+
+def _holds(model, values) -> list:
+    """The relations of ``model`` that fail at ``values`` (all must be bound)."""
+    env = _env(model, values)
+    bad = []
+    for rel in model.relations:
+        try:
+            if not rel.holds(env):
+                bad.append(rel)
+        except Exception:
+            bad.append(rel)
+    return bad
+
+
+def _rel_names(model, rel) -> set:
+    by_sym = {s: n for n, s in model.dims.items()}
+    return {by_sym[s] for s in rel.free_symbols if s in by_sym}
+
+
+def repeat_dims(model) -> set:
+    """Names of the dimensions that count loop passes (kept small in samples)."""
+    by_sym = {s: n for n, s in model.dims.items()}
+    out = set()
+    for n in model.nodes:
+        for s in getattr(n.repeat, "free_symbols", ()):
+            if s in by_sym:
+                out.add(by_sym[s])
+    return out
+
+
+def choose_bindings(model, bind: dict, seed: int = 0, *, use_examples: bool = True,
+                    max_memory: int = 2 ** 31, small: tuple = (2, 9), loops: tuple = (1, 2)) -> Bindings:
+    """Sizes for every dimension of ``model`` (an :class:`shapecheck.api.Model`):
+    ``bind`` first, then the spec's example values (if ``use_examples``), then
+    small random values (``small`` range; ``loops`` for repeat counts), pairwise
+    distinct where possible, that satisfy every `require`. When the memory
+    estimate exceeds ``max_memory``, the largest non-bound sizes are scaled down
+    (keeping the `require`s) and a note says so. Raises :class:`BindingError`.
+    """
+    import random
+
+    names = list(model.dims)
+    unknown = sorted(set(bind) - set(names))
+    if unknown:
+        raise BindingError(f"--bind {unknown[0]}: the model has no dimension `{unknown[0]}` "
+                           f"(dimensions: {', '.join(names)})")
+    for k, v in bind.items():
+        if not isinstance(v, int) or v < 1:
+            raise BindingError(f"--bind {k}={v}: a size must be a positive integer")
+    values: dict = {k: int(v) for k, v in bind.items()}
+    sources = {k: "bind" for k in values}
+    bad = [r for r in _holds_partial(model, values)]
+    if bad:
+        raise BindingError(f"the bound sizes violate `require {bad[0].text()}`")
+    notes = []
+    if use_examples:
+        for k, v in model.examples.items():
+            if k in values:
+                continue
+            trial = dict(values, **{k: v})
+            if _holds_partial(model, trial):
+                notes.append(f"example {k}={v} dropped: it violates a `require` with the bound sizes")
+                continue
+            values[k], sources[k] = v, "example"
+    rng = random.Random(seed)
+    loops_ = repeat_dims(model)
+    free = [n for n in names if n not in values]
+    if free:
+        chosen = _search(model, values, free, loops_, rng, small, loops)
+        if chosen is None:
+            raise BindingError("cannot find sizes satisfying every `require` "
+                               f"for {', '.join(free)} (try --bind)")
+        for k in free:
+            values[k], sources[k] = chosen[k], "auto"
+    values = {n: values[n] for n in names}
+    est = estimate_bytes(model, values)
+    if est > max_memory:
+        original = dict(values)
+        while est > max_memory:
+            step = _shrink(model, values, sources)
+            if step is None:
+                raise BindingError(f"a run at {_fmt(values)} needs about {_human(est)}, over the budget of "
+                                   f"{_human(max_memory)}; bind smaller sizes (--bind) or raise --max-memory")
+            values = step
+            est = estimate_bytes(model, values)
+        changed = [k for k in names if values[k] != original[k]]
+        for k in changed:
+            sources[k] = "scaled"
+        notes.append(f"scaled down to fit {_human(max_memory)}: " +
+                     ", ".join(f"{k} {original[k]} -> {values[k]}" for k in changed))
+    return Bindings(values, sources, notes, est)
+
+
+def _holds_partial(model, values) -> list:
+    """Relations whose dimensions are all in ``values`` and that fail there."""
+    bound = set(values)
+    rels = [r for r in model.relations if _rel_names(model, r) <= bound]
+    env = _env(model, values)
+    bad = []
+    for rel in rels:
+        try:
+            ok = rel.holds(env)
+        except Exception:
+            ok = False
+        if not ok:
+            bad.append(rel)
+    return bad
+
+
+def _search(model, fixed, free, loops_, rng, small, loops):
+    """Random sizes for ``free`` that satisfy the relations, distinct if possible."""
+    import itertools
+
+    lo, hi = small
+    plain = [n for n in free if n not in loops_]
+    taken = set(fixed.values())
+    wide = max(hi, lo + len(plain) + len(taken & set(range(lo, hi + 1))) - 1)  # room to be distinct
+    for attempt in range(3000):
+        distinct = attempt < 1500
+        vals = dict(fixed)
+        pool = [v for v in range(lo, (wide if distinct else hi) + 1) if not (distinct and v in taken)]
+        if distinct and len(pool) >= len(plain):
+            picks = rng.sample(pool, len(plain))
+        else:
+            picks = [rng.randint(lo, hi) for _ in plain]
+        vals.update(zip(plain, picks))
+        for n in free:
+            if n in loops_:
+                vals[n] = rng.randint(*loops)
+        if not _holds(model, vals):
+            return vals
+    # deterministic fallback: smallest sizes first over the constrained names
+    constrained = [n for n in free if any(n in _rel_names(model, r) for r in model.relations)]
+    base = dict(fixed)
+    base.update({n: lo for n in free if n not in constrained})
+    for combo in itertools.islice(itertools.product(range(1, 4 * hi + 1), repeat=len(constrained)), 200000):
+        vals = dict(base, **dict(zip(constrained, combo)))
+        if not _holds(model, vals):
+            return vals
+    return None
+
+
+def _shrink(model, values, sources):
+    order = sorted((n for n in values if sources.get(n) != "bind" and values[n] > 1),
+                   key=lambda n: -values[n])
+    for n in order:
+        v = values[n]
+        for cand in range(v // 2, max(0, v // 2 - 512), -1):
+            if cand < 1:
+                break
+            trial = dict(values, **{n: cand})
+            if not _holds(model, trial):
+                return trial
+    return None
+
+
+def _fmt(values) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
