@@ -148,15 +148,15 @@ def test_einsum_matches_explicit_products():
 def test_causal_mask_and_masked_fill():
     m = kernel("causal_mask")(K(), 3, None)
     assert m.dtype == bool
-    assert m.tolist() == [[True, False, False], [True, True, False], [True, True, True]]
+    assert m.tolist() == [[False, True, True], [False, False, True], [False, False, False]]
     assert kernel("causal_mask")(K(), 2, 3).shape == (2, 3)
     x = np.arange(9.0).reshape(3, 3)
-    # the mask marks what is kept: with the causal mask, the future is filled
+    # as in PyTorch, the value goes where the mask is True: the causal mask marks the future
     y = kernel("masked_fill")(K(), x, m, -1e9)
     assert y.tolist() == [[0.0, -1e9, -1e9], [3.0, 4.0, -1e9], [6.0, 7.0, 8.0]]
     assert kernel("masked_fill")(K(), x, None, -1e9) is x
     xb = np.zeros((2, 3, 3))
-    assert kernel("masked_fill")(K(), xb, m, 1.0)[1].tolist() == (~m).astype(float).tolist()
+    assert kernel("masked_fill")(K(), xb, m, 1.0)[1].tolist() == m.astype(float).tolist()
     # causal attention: row i of the softmax weights puts no mass past position i
     w = kernel("softmax")(K(), kernel("masked_fill")(K(), np.ones((3, 3)), m, -1e9), -1)
     assert np.allclose(w, [[1, 0, 0], [0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]])

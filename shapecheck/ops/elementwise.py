@@ -101,18 +101,19 @@ def log_softmax(r, x, axis_):
 
 
 def _masked_fill_kernel(k, x, mask, value):
-    # `mask` marks what is kept (True) and `value` fills the rest, so the
-    # lower-triangular `causal_mask` hides the future, as the contract's
-    # `masked_fill(scores, causal_mask(l), -1e9)` means.
+    # PyTorch's convention: `value` goes where `mask` is True. `causal_mask`
+    # marks the future (above the diagonal), so the contract's
+    # `masked_fill(scores, causal_mask(l), -1e9)` hides it.
     if mask is None:
         return x
-    return k.np.where(mask, x, value)
+    return k.np.where(mask, value, x)
 
 
 @op("masked_fill", Arg("x", TENSOR), Arg("mask", OPT_TENSOR), Arg("value", NUMBER),
     kernel=_masked_fill_kernel)
 def masked_fill(r, x, mask, value):
-    """`masked_fill(x, mask, value)`: the mask broadcasts to `x`; `none` passes `x` through."""
+    """`masked_fill(x, mask, value)`: `value` where `mask` is True (as in PyTorch);
+    the mask broadcasts to `x`; `none` passes `x` through."""
     if mask is None:
         return Out(x.shape, x.dtype)
     if mask.dtype != "bool":
@@ -155,9 +156,10 @@ def broadcast_to(r, x, shape):
 
 
 @op("causal_mask", Arg("n", DIM), Arg("m", DIM, None),
-    kernel=lambda k, n, m: k.np.tril(k.np.ones((n, n if m is None else m), dtype=bool)))
+    kernel=lambda k, n, m: k.np.triu(k.np.ones((n, n if m is None else m), dtype=bool), 1))
 def causal_mask(r, n, m):
-    """`causal_mask(n)`: a `[n, n] bool` lower-triangular mask."""
+    """`causal_mask(n)`: a `[n, n] bool` mask, True above the diagonal (the
+    future positions a query must not see), for `masked_fill`."""
     return Out((n, n if m is None else m), "bool")
 
 
