@@ -55,6 +55,25 @@ class DimError(Exception):
     """A dimension expression that cannot be built (e.g. a power too large)."""
 
 
+def mod(a, b):
+    """``a % b``, left unevaluated unless both are numbers (evaluating a
+    symbolic ``Mod`` costs sympy a slow first-use import; the prover reads
+    ``a % b == 0`` as a divisibility fact and never needs it simplified)."""
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    if a.is_Integer and b.is_Integer:
+        return Mod(a, b)
+    return Mod(a, b, evaluate=False)
+
+
+def subs(e, mapping: dict):
+    """``e`` with symbols replaced simultaneously (unevaluated ``%`` kept so)."""
+    if not mapping or not isinstance(e, sympy.Basic):
+        return e if isinstance(e, sympy.Basic) else sympy.sympify(e)
+    if isinstance(e, Mod):
+        return mod(subs(e.args[0], mapping), subs(e.args[1], mapping))
+    return e.xreplace(mapping)
+
+
 def power(base, exp):
     """``base ** exp`` with the literal-size limit applied."""
     if exp.is_Integer and base.is_Integer:
@@ -287,7 +306,7 @@ class Facts:
     def sub(self, e):
         if not isinstance(e, sympy.Basic):
             e = Integer(e)
-        return e.xreplace(self.subs) if self.subs else e
+        return subs(e, self.subs)
 
     # -- public checks ---------------------------------------------------------
     def equal(self, a, b) -> Result:

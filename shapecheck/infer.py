@@ -16,7 +16,7 @@ from sympy import Integer
 
 from . import ir
 from .diagnostics import Note, Reporter
-from .dims import PROVED, REFUTED, DimError, Facts, Relation, generic, power, show
+from .dims import PROVED, REFUTED, DimError, Facts, Relation, generic, mod, power, show, subs
 from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
 from .ops import core as K
 from .span import Span
@@ -648,7 +648,7 @@ class Checker:
         if op == "//":
             return sympy.floor(a / b)
         if op == "%":
-            return sympy.Mod(a, b)
+            return mod(a, b)
         if op == "**":
             try:
                 return power(a, b)
@@ -666,7 +666,7 @@ class Checker:
             fails = f" ({res.fails_at()})" if res.counterexample else ""
             self.report("SC201", span, f"{lead}{_binop(a, '/', b)} is not a whole number for every allowed "
                                        f"size{fails}; add {fix}",
-                        evidence=_evidence(frame, Relation("==", sympy.Mod(a, b), Integer(0)), res))
+                        evidence=_evidence(frame, Relation("==", mod(a, b), Integer(0)), res))
             return False
         if res.status != PROVED:
             self.report("SC502", span, f"{lead}cannot prove that {_binop(a, '/', b)} is a whole number; "
@@ -1207,9 +1207,7 @@ def _op_name(e) -> str:
 
 
 def _subst(e, sigma):
-    if not isinstance(e, sympy.Basic):
-        return sympy.sympify(e)
-    return e.xreplace(sigma) if sigma else e
+    return subs(e, sigma)
 
 
 def _subst_shape(shape, sigma, var_sigma):
