@@ -145,6 +145,7 @@ class Frame:
         self.returns: Optional[tuple] = None
         self.assigned_at: dict = {}
         self.real_division = False    # inside floor()/ceil(): '/' need not be exact
+        self.toplevel = {id(st) for st in block.body}   # statements the prepass evaluates
 
 
 class Checker:
@@ -319,7 +320,7 @@ class Checker:
 
     def stmt(self, frame: Frame, st):
         if isinstance(st, (ir.Let, ir.Require)):
-            if st not in frame.block.body:   # nested (inside repeat): evaluate now
+            if id(st) not in frame.toplevel:   # nested (inside repeat): evaluate now
                 if isinstance(st, ir.Let):
                     self.do_let(frame, st)
                 else:
