@@ -170,6 +170,7 @@ def _collect(loader, mod, scope, reporter, stack, done, spans=()):
 
 
 def _check_module(loader: Loader, mod: ir.Module, reporter: Reporter) -> tuple:
+    from .dims import EvalError
     from .infer import Checker, Frame
 
     scope = _build_scope(loader, mod, reporter)
@@ -202,6 +203,16 @@ def _check_module(loader: Loader, mod: ir.Module, reporter: Reporter) -> tuple:
                                                    f"got {v}")
                 else:
                     examples[name] = int(v)
+    env = {scope.dims[n][0]: v for n, v in examples.items()}
+    for rel, span in scope.relations:
+        if rel.free_symbols and rel.free_symbols <= set(env) and span.file == mod.path:
+            try:
+                ok = rel.holds(env)
+            except (EvalError, ArithmeticError):
+                continue
+            if not ok:
+                shown = ", ".join(f"{s.name}={env[s]}" for s in sorted(rel.free_symbols, key=lambda s: s.name))
+                reporter.report("SC205", span, f"the example values break `require {rel.text()}` ({shown})")
     for name in scope.blocks:
         if scope.blocks[name].span.file == mod.path:
             checker.summary(name)

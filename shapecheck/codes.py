@@ -40,6 +40,7 @@ _TABLE = [
     ("SC202", ERROR, "non-positive-dimension", "a dimension can be zero or negative for some allowed sizes"),
     ("SC203", ERROR, "unsatisfiable-requires", "no sizes satisfy the `require`s"),
     ("SC204", ERROR, "bad-dimension-expression", "a dimension expression is malformed (non-integer, unsupported)"),
+    ("SC205", ERROR, "example-breaks-require", "the example values of the dims break a `require`"),
     # operation shape rules
     ("SC301", ERROR, "annotation-mismatch", "the inferred shape differs from the `: shape` annotation"),
     ("SC302", ERROR, "broadcast-mismatch", "operands cannot be broadcast together"),
@@ -62,6 +63,7 @@ _TABLE = [
     ("SC503", WARNING, "undecided-bound", "an index, slice or size bound could be neither proved nor refuted"),
     ("SC504", WARNING, "undecided-precondition", "a called block's `require` could be neither proved nor refuted"),
     ("SC601", ERROR, "verify-mismatch", "the NumPy execution disagrees with the inferred shape or parameter count"),
+    ("SC701", WARNING, "unused-suppression", "a `# shapecheck: ignore` comment suppresses nothing"),
 ]
 
 CODES: dict[str, Code] = {c: Code(c, s, n, d) for c, s, n, d in _TABLE}
