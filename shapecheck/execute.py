@@ -39,6 +39,9 @@ from .span import Span
 MAX_CALL_DEPTH = 64
 #: Exponent limit for ``**`` in dimension expressions.
 MAX_EXPONENT = 64
+#: The most statements one numeric run executes (each loop pass and block call
+#: counted): a ``repeat 10 ** 9`` or an exponential call tree is refused, not run.
+MAX_RUN_STEPS = 100_000
 
 
 class ExecError(Exception):
@@ -130,6 +133,8 @@ class Execution:
     params: int = 0                 # weights allocated (each call site and loop pass)
     outputs: tuple = ()             # shapes of the returned tensors
     problems: list = field(default_factory=list)   # ExecError found without stopping
+    flops: int = 0                  # forward FLOPs counted per executed operation (see op_flops)
+    flops_unknown: tuple = ()       # operations executed that op_flops has no rule for
 
 
 # ---- loading (parse + lower, `use` resolved; no symbolic analysis) -----------------------------
@@ -259,9 +264,12 @@ class _Runner:
         self.dtype = dtype
         self.records: list = []
         self.problems: list = []
+        self.flops = 0
+        self.flops_unknown: set = set()
         self.lets: dict = {}
         self._lets_busy: set = set()
         self.int_high = int_high
+        self.steps = 0
 
     @property
     def params(self) -> int:
@@ -272,7 +280,8 @@ class _Runner:
 
     def make_input(self, shape, dtype):
         if dtype == "int":
-            high = self.int_high or max(1, min(self.bind.values(), default=1))
+            sizes = list(self.bind.values()) + _literal_sizes(self.prog)
+            high = self.int_high or max(1, min(sizes, default=1))
             return self.rng.integers(0, high, size=shape, dtype=np.int64)
         if dtype == "bool":
             return self.rng.random(shape) < 0.5
@@ -333,7 +342,15 @@ class _Runner:
         for st in body:
             if frame.returns is not None:
                 return
+            self.step(getattr(st, "span", None))
             self.stmt(frame, st)
+
+    def step(self, span, n: int = 1):
+        """Count ``n`` statement executions against :data:`MAX_RUN_STEPS`."""
+        self.steps += n
+        if self.steps > MAX_RUN_STEPS:
+            raise ExecError(span, f"the numeric run stops after {MAX_RUN_STEPS:,} statements (loop passes and "
+                                  f"block calls included); bind smaller sizes for the `repeat` counts")
 
     def stmt(self, frame: _Frame, st):
         if isinstance(st, ir.Let):
@@ -351,7 +368,11 @@ class _Runner:
             n = self.eval_dim(frame, st.count, "`repeat`")
             if n < 1:
                 raise ExecError(st.count.span, f"the repeat count is {n}, less than 1")
+            if self.steps + n > MAX_RUN_STEPS:
+                raise ExecError(st.count.span, f"the repeat count is {n:,}: more passes than a numeric run makes "
+                                               f"(at most {MAX_RUN_STEPS:,} statements); bind a smaller size")
             for _ in range(n):
+                self.step(st.count.span)
                 self.run_body(frame, st.body)
                 if frame.returns is not None:
                     return
@@ -704,6 +725,11 @@ class _Runner:
         try:
             with np.errstate(all="ignore"):
                 out = o.kernel(self.k, *args)
+            n = op_flops(o.name, args, out)
+            if n is None:
+                self.flops_unknown.add(o.name)
+            else:
+                self.flops += n
         except ExecError:
             raise
         except Exception as err:  # a kernel's complaint, located at the call
@@ -803,6 +829,38 @@ def dim_arith(op: str, a: int, b: int, span: Optional[Span] = None) -> int:
     raise ExecError(span, f"unsupported dimension operator {op}")
 
 
+def _literal_sizes(prog: Program) -> list:
+    """The positive integer literals that can size a table: those in shapes, slice bounds
+    and `embedding` arguments (a table may be ``[3, d]`` or ``w[:3]``). Int inputs are drawn
+    below the smallest of them and of the bound sizes, so they index any such table."""
+    cached = getattr(prog, "_literal_sizes", None)
+    if cached is not None:
+        return cached
+    out, seen = set(), set()
+    todo = [(n, False) for n in [prog.module] + list(prog.blocks.values()) + list(prog.models.values())]
+    while todo:
+        node, sizing = todo.pop()
+        if node is None or isinstance(node, (str, bytes, int, float, bool)) or (id(node), sizing) in seen:
+            continue
+        seen.add((id(node), sizing))
+        if isinstance(node, ir.Number):
+            if sizing and isinstance(node.value, int) and node.value >= 1:
+                out.add(node.value)
+            continue
+        sizing = sizing or isinstance(node, (ir.Shape, ir.Slice)) or \
+            (isinstance(node, ir.Call) and node.func == "embedding")
+        if isinstance(node, (tuple, list)):
+            todo.extend((n, sizing) for n in node)
+        elif hasattr(node, "__dataclass_fields__"):
+            todo.extend((getattr(node, f), sizing) for f in node.__dataclass_fields__ if f != "span")
+    result = sorted(out)
+    try:
+        prog._literal_sizes = result
+    except AttributeError:  # pragma: no cover
+        pass
+    return result
+
+
 def _names_in(e):
     if isinstance(e, ir.Name):
         yield e.id
@@ -856,6 +914,89 @@ def _show_slice(start, stop) -> str:
     return f"{'' if start is None else start}:{'' if stop is None else stop}"
 
 
+# ---- FLOP counting -----------------------------------------------------------------------------------
+#
+# The numeric twin of the symbolic FLOP formulas: each executed operation is
+# counted from the actual NumPy arrays it received and produced, by rules
+# written here per operation family (never from the symbolic ``Out.flops``).
+# The convention (docs/reports.md): a multiply-add is 2 FLOPs; an elementwise
+# arithmetic op or activation is 1 per output element; softmax 3 and
+# log_softmax 4 per element; layer_norm 7 and rms_norm 4 per element; a
+# reduction 1 per input element; masked_fill 1 per element; data movement,
+# indexing, embedding lookups, constructors, `where` and dropout are free.
+
+
+def _size(a) -> int:
+    return int(np.asarray(a).size)
+
+
+def _einsum_flops(equation: str, operands) -> int:
+    """2 x the product of every distinct axis size (and the broadcast '...')."""
+    lhs = equation.replace(" ", "").split("->")[0]
+    sizes: dict = {}
+    ell: tuple = ()
+    for term, x in zip(lhs.split(","), operands):
+        shape = np.shape(x)
+        letters = term.replace("...", "")
+        if "..." in term:
+            before = term.index("...")
+            n_ell = len(shape) - len(letters)
+            ell = np.broadcast_shapes(ell, tuple(shape[before:before + n_ell]))
+            dims = tuple(shape[:before]) + tuple(shape[before + n_ell:])
+        else:
+            dims = tuple(shape)
+        for c, d in zip(letters, dims):
+            sizes[c] = max(sizes.get(c, 1), int(d))
+    return 2 * math.prod(sizes.values()) * math.prod(ell)
+
+
+def _first(out):
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+_FREE = frozenset({"transpose", "permute", "reshape", "rearrange", "concat", "stack", "split", "index",
+                   "embedding", "broadcast_to", "causal_mask", "sinusoidal", "where", "dropout"})
+_PER_OUTPUT = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "pow", "neg", "relu", "gelu", "silu",
+                         "tanh", "sigmoid", "exp", "log", "abs", "sqrt"})
+_PER_INPUT = {"sum": 1, "mean": 1, "max": 1, "min": 1, "softmax": 3, "log_softmax": 4, "layer_norm": 7,
+              "rms_norm": 4}
+
+
+def op_flops(name: str, args: list, out) -> Optional[int]:
+    """FLOPs of one executed operation from its actual arguments (as its
+    kernel received them) and result; None for an operation without a rule.
+
+    >>> x = np.ones((2, 3, 4)); w = np.ones((4, 5))
+    >>> op_flops("linear", [x, 5, True], np.ones((2, 3, 5)))     # 2*6*4*5 + 6*5
+    270
+    >>> op_flops("matmul", [x, w], x @ w), op_flops("einsum", ["bij,jk->bik", [x, w]], x @ w)
+    (240, 240)
+    >>> op_flops("softmax", [x, -1], x), op_flops("rearrange", [x, "a b c -> a (b c)", {}], x)
+    (72, 0)
+    """
+    if name in _FREE:
+        return 0
+    if name in _PER_OUTPUT:
+        return _size(_first(out))
+    if name in _PER_INPUT:
+        return _PER_INPUT[name] * _size(args[0])
+    if name == "masked_fill":
+        return 0 if args[1] is None else _size(args[0])
+    if name == "linear":
+        x, y, bias = args[0], _first(out), args[2]
+        return 2 * _size(y) * int(np.shape(x)[-1]) + (_size(y) if bias else 0)
+    if name == "matmul":
+        a = np.asarray(args[0])
+        return 2 * _size(out) * int(a.shape[-1])
+    if name == "einsum":
+        return _einsum_flops(args[0], args[1])
+    if name in ("conv1d", "conv2d"):
+        x, kernel = np.asarray(args[0]), int(args[2])
+        window = kernel if name == "conv1d" else kernel * kernel
+        return 2 * _size(out) * int(x.shape[1]) * window   # the bias add is not counted (as the rule)
+    return None
+
+
 # ---- entry points ------------------------------------------------------------------------------------
 
 
@@ -877,7 +1018,8 @@ def run(prog: Program, model: str, bindings: dict, seed: int = 0, int_high: Opti
                         + ", ".join(f"`{m}`" for m in missing))
     outs = r.run_model(prog.models[model])
     return Execution(model, dict(r.bind), r.records, r.params,
-                     tuple(tuple(int(d) for d in o.shape) for o in outs), r.problems)
+                     tuple(tuple(int(d) for d in o.shape) for o in outs), r.problems,
+                     r.flops, tuple(sorted(r.flops_unknown)))
 
 
 # ---- choosing sizes ----------------------------------------------------------------------------------

@@ -171,10 +171,14 @@ class Checker:
         return None
 
     # -- blocks ------------------------------------------------------------------------------------
-    def summary(self, name: str, call_span: Optional[Span] = None) -> Optional[Summary]:
+    def summary(self, name: str, call_span: Optional[Span] = None,
+                omitted: frozenset = frozenset()) -> Optional[Summary]:
+        """The block's summary, checked once per set of optional tensor
+        parameters left out (``none``), since those change what runs."""
         block = self.scope.blocks[name]
-        if name in self.summaries:
-            return self.summaries[name]
+        key = (name, omitted)
+        if key in self.summaries:
+            return self.summaries[key]
         if name in self.in_progress:
             chain = " -> ".join(self.in_progress[self.in_progress.index(name):] + [name])
             self.report("SC406", call_span or block.name_span,
@@ -182,13 +186,13 @@ class Checker:
             return None
         self.in_progress.append(name)
         try:
-            s = self.check_block(block)
+            s = self.check_block(block, omitted)
         finally:
             self.in_progress.pop()
-        self.summaries[name] = s
+        self.summaries[key] = s
         return s
 
-    def check_block(self, block: ir.Block) -> Summary:
+    def check_block(self, block: ir.Block, omitted: frozenset = frozenset()) -> Summary:
         s = Summary(block)
         # generic dimensions: names in parameter shapes that are not global
         for p in block.params:
@@ -224,7 +228,10 @@ class Checker:
                 self.check_positive_dims(frame, shape, p.shape)
             s.params.append((p, "tensor", shape, dtype))
             origins = tuple((p.span, f"parameter `{p.name}`") for _ in (shape or ()))
-            frame.vars[p.name] = Tensor(shape, dtype, origins) if shape is not None else POISON
+            if p.name in omitted:
+                frame.vars[p.name] = Lit(None)
+            else:
+                frame.vars[p.name] = Tensor(shape, dtype, origins) if shape is not None else POISON
         self.run_body(frame, block.body)
         declared = None
         if block.returns is not None:
@@ -860,9 +867,6 @@ class Checker:
     # -- block calls --------------------------------------------------------------------------------
     def call_block(self, frame, e: ir.Call, pos, kws):
         block = self.scope.blocks[e.func]
-        summ = self.summary(e.func, e.span)
-        if summ is None:
-            raise Abort
         # bind arguments to parameters
         params = list(block.params)
         got: dict = {}
@@ -880,6 +884,11 @@ class Checker:
                 self.report("SC105", sp, f"`{block.name}`: parameter `{name}` given twice")
                 raise Abort
             got[name] = (v, sp)
+        omitted = frozenset(p.name for p in params if isinstance(p, ir.TensorParam) and p.optional and (
+            p.name not in got or (isinstance(got[p.name][0], Lit) and got[p.name][0].value is None)))
+        summ = self.summary(e.func, e.span, omitted)
+        if summ is None:
+            raise Abort
         sigma: dict = {}
         var_sigma: dict = {}
         bound_by: dict = {}
@@ -921,7 +930,7 @@ class Checker:
             if v.dtype != dtype:
                 self.report("SC308", sp, f"argument `{p.name}` of `{block.name}` has dtype {v.dtype}, "
                                          f"expected {dtype}", [Note(p.span, "parameter declared here")])
-            self.unify(frame, block, p, shape, v, sp, sigma, var_sigma, bound_by, deferred)
+            self.unify(frame, summ, p, shape, v, sp, sigma, var_sigma, bound_by, deferred)
         # dim params left out take their default, evaluated in the block's own terms
         for (p, kind, sym, _) in summ.params:
             if kind == "dim" and sym not in sigma and p.default is not None:
@@ -931,7 +940,7 @@ class Checker:
                 if d is None:
                     raise Abort
                 sigma[sym] = d.xreplace(sigma)
-        self.check_deferred(frame, block, sigma, deferred, bound_by)
+        self.check_deferred(frame, summ, sigma, deferred, bound_by)
         if poisoned:
             return POISON if summ.returns is None or len(summ.returns) == 1 else \
                 TupleV(tuple(POISON for _ in summ.returns))
@@ -960,7 +969,9 @@ class Checker:
             outs.append(Tensor(shape, t.dtype, _origins(shape, inputs, e.span, f"`{block.name}`")))
         return outs[0] if len(outs) == 1 else TupleV(tuple(outs))
 
-    def unify(self, frame, block, p, shape, v: Tensor, sp, sigma, var_sigma, bound_by, deferred):
+    def unify(self, frame, summ: Summary, p, shape, v: Tensor, sp, sigma, var_sigma, bound_by, deferred):
+        block = summ.block
+        gens = set(summ.generics.values())
         items = list(shape)
         arg = list(v.shape)
         var_pos = [i for i, d in enumerate(items) if isinstance(d, Variadic)]
@@ -988,8 +999,7 @@ class Checker:
                 self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: a variadic dimension "
                                          f"{ad} cannot match `{_s(pd)}`", [Note(p.span, "parameter declared here")])
                 raise Abort
-            if pd.is_Symbol and pd in set(self.summaries.get(block.name, Summary(block)).generics.values()) \
-                    and pd not in sigma:
+            if pd.is_Symbol and pd in gens and pd not in sigma:
                 sigma[pd] = ad
                 bound_by[pd] = (p, sp)
             else:
@@ -1001,8 +1011,8 @@ class Checker:
                     [Note(p.span, "parameter declared here")])
         raise Abort
 
-    def check_deferred(self, frame, block, sigma, deferred, bound_by):
-        summ = self.summaries[block.name]
+    def check_deferred(self, frame, summ: Summary, sigma, deferred, bound_by):
+        block = summ.block
         gens = set(summ.generics.values())
         for pd, ad, p, sp, shape, v in deferred:
             expected = pd.xreplace(sigma)

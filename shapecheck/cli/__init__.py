@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: subcommand modules, in the order `--help` lists them
-COMMANDS = ("lint", "verify", "codes")
+COMMANDS = ("lint", "verify", "report", "codes")
 
 
 def _command(name: str):
