@@ -993,7 +993,8 @@ def op_flops(name: str, args: list, out) -> Optional[int]:
     if name in ("conv1d", "conv2d"):
         x, kernel = np.asarray(args[0]), int(args[2])
         window = kernel if name == "conv1d" else kernel * kernel
-        return 2 * _size(out) * int(x.shape[1]) * window   # the bias add is not counted (as the rule)
+        bias = bool(args[5]) if len(args) > 5 else True
+        return 2 * _size(out) * int(x.shape[1]) * window + (_size(out) if bias else 0)   # + the bias add
     return None
 
 

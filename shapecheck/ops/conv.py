@@ -42,7 +42,8 @@ def conv1d(r, x, out, kernel, stride, padding, bias):
     b, c, n = shape
     m = _out_size(r, n, kernel, stride, padding, "conv1d")
     params = c * out * kernel + (out if bias else 0)
-    return Out((b, out, m), "float", params=params, flops=2 * b * out * m * c * kernel)
+    return Out((b, out, m), "float", params=params,
+               flops=2 * b * out * m * c * kernel + (b * out * m if bias else 0))
 
 
 def _conv2d_kernel(k, x, out, kernel, stride, padding, bias):
@@ -73,4 +74,5 @@ def conv2d(r, x, out, kernel, stride, padding, bias):
     ho = _out_size(r, h, kernel, stride, padding, "conv2d: height")
     wo = _out_size(r, w, kernel, stride, padding, "conv2d: width")
     params = c * out * kernel * kernel + (out if bias else 0)
-    return Out((b, out, ho, wo), "float", params=params, flops=2 * b * out * ho * wo * c * kernel * kernel)
+    return Out((b, out, ho, wo), "float", params=params,
+               flops=2 * b * out * ho * wo * c * kernel * kernel + (b * out * ho * wo if bias else 0))
