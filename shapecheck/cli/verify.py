@@ -44,6 +44,20 @@ def parse_binds(items) -> dict:
     return out
 
 
+def _known_dims(spec: str, binds: dict) -> dict:
+    """The configured default binds that name a dimension of ``spec`` (a
+    project-wide default must not break specs that lack that dimension)."""
+    if not binds:
+        return {}
+    from ..api import check_path
+
+    res = check_path(spec)
+    names = set()
+    for m in res.models.values():
+        names.update(m.dims)
+    return {k: v for k, v in binds.items() if k in names}
+
+
 def add_parser(subparsers):
     """Register ``verify`` on an ``argparse`` sub-parser collection; returns the parser."""
     p = subparsers.add_parser(
@@ -55,7 +69,8 @@ def add_parser(subparsers):
     p.add_argument("spec", metavar="SPEC", help="the spec file (*.shape)")
     p.add_argument("--model", metavar="NAME", help="verify only this model (default: every model)")
     p.add_argument("--bind", metavar="NAME=N", action="append", default=[],
-                   help="fix a dimension's size (repeatable; NAME=N[,NAME=N...])")
+                   help="fix a dimension's size (repeatable; NAME=N[,NAME=N...]); defaults from "
+                        "[tool.shapecheck] bind in pyproject.toml")
     p.add_argument("--samples", metavar="N", type=int, default=3,
                    help="random small size assignments to run besides the example sizes (default 3)")
     p.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
@@ -67,11 +82,19 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     """Run ``verify`` for parsed ``args``; print the report; return the exit code."""
+    from ..config import ConfigError, load_config
+
+    try:
+        defaults = load_config().bind           # [tool.shapecheck] bind: default --bind values
+    except ConfigError as e:
+        print(f"shapecheck verify: {e}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         binds = parse_binds(args.bind)
         budget = parse_size(args.max_memory)
         if args.samples < 0:
             raise ValueError("--samples must be >= 0")
+        binds = {**_known_dims(args.spec, defaults), **binds}
     except ValueError as e:
         print(f"shapecheck verify: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,203 @@
+"""Project configuration: ``[tool.shapecheck]`` in the nearest ``pyproject.toml``.
+
+The search starts in the current directory and walks up to the filesystem
+root; the first ``pyproject.toml`` that has a ``[tool.shapecheck]`` table is
+used (one without the table is skipped, as ruff does). Keys::
+
+    [tool.shapecheck]
+    paths = ["specs"]                 # default lint targets (relative to this file)
+    select = ["SC3", "SC401"]         # only these codes or code prefixes
+    ignore = ["SC5"]                  # never these
+    warnings-as-errors = false
+    severity = { SC501 = "error", SC307 = "warning", SC504 = "off" }
+    bind = { batch = 2, seq_len = 16 }   # default `verify --bind` sizes
+
+The library never reads configuration by itself; the command line does.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .codes import CODES
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10: tomli if installed
+    try:
+        import tomli as tomllib
+    except ModuleNotFoundError:
+        tomllib = None
+
+PYPROJECT = "pyproject.toml"
+SEVERITIES = ("error", "warning", "off")
+_KEYS = ("paths", "select", "ignore", "warnings-as-errors", "severity", "bind")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class ConfigError(Exception):
+    """An unreadable or invalid configuration (the command line exits 2)."""
+
+
+@dataclass
+class Config:
+    """The settings in force; every field has the no-configuration default."""
+    path: Optional[str] = None          # the pyproject.toml read, if any
+    paths: tuple = ()                   # default lint targets, resolved against the file's folder
+    select: tuple = ()                  # code selectors; empty: every code
+    ignore: tuple = ()
+    warnings_as_errors: bool = False
+    severity: dict = field(default_factory=dict)   # selector -> "error" | "warning" | "off"
+    bind: dict = field(default_factory=dict)       # dimension name -> positive int
+
+    @property
+    def root(self) -> Optional[str]:
+        return os.path.dirname(self.path) if self.path else None
+
+
+def split_codes(value, what: str = "code list") -> tuple:
+    """Code selectors from ``"SC301, SC5"`` or ``["SC301", "SC5"]``, checked.
+
+    A selector is a full code (``SC301``) or a prefix of at least one code
+    (``SC3``, ``SC50``); ``ALL`` selects every code.
+
+    >>> split_codes("SC301, sc5")
+    ('SC301', 'SC5')
+    >>> split_codes(["SC9"])
+    Traceback (most recent call last):
+    ...
+    shapecheck.config.ConfigError: code list: `SC9` matches no diagnostic code (see `shapecheck codes`)
+    """
+    if isinstance(value, str):
+        items = [value]
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        items = list(value)
+    else:
+        raise ConfigError(f"{what}: expected a string or a list of strings, got {value!r}")
+    out = []
+    for item in items:
+        for part in re.split(r"[,\s]+", item):
+            part = part.strip().upper()
+            if not part:
+                continue
+            if part != "ALL" and not any(c.startswith(part) for c in CODES):
+                raise ConfigError(f"{what}: `{part}` matches no diagnostic code (see `shapecheck codes`)")
+            if part not in out:
+                out.append(part)
+    return tuple(out)
+
+
+def matches(code: str, selectors) -> bool:
+    """Does ``code`` match any selector (a code, a prefix, or ``ALL``)?
+
+    >>> matches("SC501", ("SC3", "SC5")), matches("SC101", ("SC3",))
+    (True, False)
+    """
+    return any(s == "ALL" or code.startswith(s) for s in selectors)
+
+
+def severity_for(code: str, table: dict) -> Optional[str]:
+    """The configured severity of ``code``: the longest matching selector wins.
+
+    >>> severity_for("SC501", {"SC5": "error", "SC501": "off"}), severity_for("SC301", {"SC5": "off"})
+    ('off', None)
+    """
+    best = None
+    for sel, sev in table.items():
+        if sel == "ALL" or code.startswith(sel):
+            if best is None or len(sel) > len(best[0]) or best[0] == "ALL":
+                best = (sel, sev)
+    return best[1] if best else None
+
+
+def find_pyproject(start: Optional[str] = None) -> Optional[str]:
+    """The nearest ``pyproject.toml`` with a ``[tool.shapecheck]`` table, from
+    ``start`` (default: the current directory) upward; ``None`` if there is none."""
+    d = os.path.abspath(start or os.getcwd())
+    while True:
+        cand = os.path.join(d, PYPROJECT)
+        if os.path.isfile(cand) and "shapecheck" in _read_toml(cand).get("tool", {}):
+            return cand
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+def _read_toml(path: str) -> dict:
+    if tomllib is None:  # pragma: no cover
+        raise ConfigError(f"{path}: reading pyproject.toml needs Python 3.11 (tomllib) or the `tomli` package")
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+
+
+def load_config(start: Optional[str] = None) -> Config:
+    """The configuration in force for a run started in ``start`` (default: the
+    current directory); the defaults when no ``pyproject.toml`` configures shapecheck."""
+    path = find_pyproject(start)
+    if path is None:
+        return Config()
+    return parse_config(_read_toml(path)["tool"]["shapecheck"], path)
+
+
+def parse_config(table, path: str) -> Config:
+    """Validate a ``[tool.shapecheck]`` table read from ``path``.
+
+    >>> c = parse_config({"select": "SC3", "severity": {"SC501": "error"}, "bind": {"batch": 2}},
+    ...                  "/p/pyproject.toml")
+    >>> c.select, c.severity, c.bind
+    (('SC3',), {'SC501': 'error'}, {'batch': 2})
+    """
+    where = f"{path}: [tool.shapecheck]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = [k for k in table if k not in _KEYS]
+    if unknown:
+        hint = {"warnings_as_errors": "warnings-as-errors"}.get(unknown[0])
+        raise ConfigError(f"{where}: unknown key `{unknown[0]}`"
+                          + (f" (did you mean `{hint}`?)" if hint else f" (keys: {', '.join(_KEYS)})"))
+    cfg = Config(path=path)
+    root = os.path.dirname(path)
+    if "paths" in table:
+        paths = table["paths"]
+        if isinstance(paths, str):
+            paths = [paths]
+        if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+            raise ConfigError(f"{where}: `paths` must be a list of paths")
+        cfg.paths = tuple(os.path.normpath(os.path.join(root, p)) for p in paths)
+    if "select" in table:
+        cfg.select = split_codes(table["select"], f"{where}: `select`")
+    if "ignore" in table:
+        cfg.ignore = split_codes(table["ignore"], f"{where}: `ignore`")
+    if "warnings-as-errors" in table:
+        if not isinstance(table["warnings-as-errors"], bool):
+            raise ConfigError(f"{where}: `warnings-as-errors` must be true or false")
+        cfg.warnings_as_errors = table["warnings-as-errors"]
+    sev = table.get("severity", {})
+    if not isinstance(sev, dict):
+        raise ConfigError(f"{where}: `severity` must be a table of code = \"error\" | \"warning\" | \"off\"")
+    for code, level in sev.items():
+        sel = split_codes(code, f"{where}: `severity`")
+        if len(sel) != 1:
+            raise ConfigError(f"{where}: `severity`: one code per key, got `{code}`")
+        if level not in SEVERITIES:
+            raise ConfigError(f"{where}: `severity.{code}` must be one of "
+                              f"{', '.join(repr(s) for s in SEVERITIES)}, got {level!r}")
+        cfg.severity[sel[0]] = level
+    binds = table.get("bind", {})
+    if not isinstance(binds, dict):
+        raise ConfigError(f"{where}: `bind` must be a table of dimension = size")
+    for name, value in binds.items():
+        if not _NAME.fullmatch(name):
+            raise ConfigError(f"{where}: `bind`: `{name}` is not a dimension name")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where}: `bind.{name}` must be a positive integer, got {value!r}")
+        cfg.bind[name] = value
+    return cfg

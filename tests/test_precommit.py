@@ -1,0 +1,105 @@
+"""The `shapecheck` pre-commit hook works through the real pre-commit framework.
+
+`pre-commit try-repo REPO HOOK` installs REPO's package into a fresh hook
+virtualenv (pip, from PyPI: this test needs network access and takes a minute
+or two) and runs the hook on the given files. try-repo only sees a
+repository's committed files plus changes to *tracked* files, so the test
+snapshots the working tree (including files not yet committed) into a scratch
+git repository first: it checks exactly the code under test, in a fresh clone
+or in a working copy, and never touches the project's own git state.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install -e '.[test]')")
+if shutil.which("git") is None:
+    pytest.skip("git is not installed", allow_module_level=True)
+
+GOOD = """dim batch, d = 4
+model m {
+    input x: [batch, d]
+    return linear(x, d)
+}
+"""
+BAD = """dim batch, d = 4
+model m {
+    input x: [batch, d]
+    y = linear(x, 2 * d) : [batch, d]
+    return y
+}
+"""
+_SKIP = shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache",
+                               ".hypothesis", ".benchmarks", "build", "dist", "*.egg-info")
+
+
+def _env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update({
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path / "home"),
+        "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1",
+    })
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return env
+
+
+def _git(env, cwd, *args):
+    subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+                   cwd=cwd, env=env, check=True, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def hook_setup(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("precommit")
+    env = _env(tmp_path)
+    hook_repo = tmp_path / "hook-repo"
+    shutil.copytree(ROOT, hook_repo, ignore=_SKIP)
+    _git(env, hook_repo, "init", "-q")
+    _git(env, hook_repo, "add", "-A")
+    _git(env, hook_repo, "commit", "-q", "-m", "snapshot")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "good.shape").write_text(GOOD)
+    (work / "bad.shape").write_text(BAD)
+    _git(env, work, "init", "-q")
+    _git(env, work, "add", "-A")
+    _git(env, work, "commit", "-q", "-m", "specs")
+    return env, hook_repo, work
+
+
+def _try_repo(hook_setup, *files):
+    env, hook_repo, work = hook_setup
+    p = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "shapecheck",
+                        "--verbose", "--files", *files],
+                       cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    return p, p.stdout + p.stderr
+
+
+def test_manifest_declares_the_hook():
+    text = open(os.path.join(ROOT, ".pre-commit-hooks.yaml"), encoding="utf-8").read()
+    assert "id: shapecheck" in text and "entry: shapecheck lint" in text
+    assert "language: python" in text and r"files: \.shape$" in text
+
+
+def test_hook_passes_on_a_good_spec(hook_setup):
+    p, out = _try_repo(hook_setup, "good.shape")
+    assert p.returncode == 0, out
+    assert "Passed" in out, out
+
+
+def test_hook_fails_on_a_bad_spec_and_names_the_line(hook_setup):
+    p, out = _try_repo(hook_setup, "good.shape", "bad.shape")
+    assert p.returncode == 1, out
+    assert "Failed" in out, out
+    assert "bad.shape:4:" in out and "SC301" in out, out
+    # the hook never modifies files
+    assert "files were modified by this hook" not in out
+    assert (hook_setup[2] / "bad.shape").read_text() == BAD
