@@ -385,12 +385,17 @@ class _Runner:
                     raise ExecError(st.span, "`input` is only allowed in a model")
                 if any(d < 1 for d in shape):
                     raise ExecError(st.shape.span, f"input `{st.name}` has a non-positive dimension: {list(shape)}")
-                value, what = self.make_input(shape, dtype), "input"
+                try:
+                    value, what = self.make_input(shape, dtype), "input"
+                except (ValueError, MemoryError) as e:   # rank over NumPy's limit, no memory
+                    raise ExecError(st.shape.span, f"cannot create input `{st.name}` of shape {list(shape)}: "
+                                                   f"{e}") from None
             else:
                 try:
                     value = self.weight(shape)
-                except ValueError as e:
-                    raise ExecError(st.shape.span, str(e)) from None
+                except (ValueError, MemoryError) as e:
+                    raise ExecError(st.shape.span, str(e) or f"cannot allocate a weight of shape {list(shape)}") \
+                        from None
                 value = value.astype(np.int64) if dtype == "int" else (value > 0 if dtype == "bool" else value)
                 what = "param"
             frame.vars[st.name] = value

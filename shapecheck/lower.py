@@ -26,6 +26,7 @@ _BINOPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//",
 class _Lowerer:
     def __init__(self, path: str):
         self.path = path
+        self.repeat_depth = 0     # `repeat` bodies nest too: the same MAX_NESTING applies
 
     def span(self, node) -> Span:
         if isinstance(node, Token):
@@ -84,7 +85,13 @@ class _Lowerer:
             return ir.Return(tuple(self.expr(v, 0) for v in s.children), sp)
         if kind == "repeat_stmt":
             count, body = s.children
-            return ir.Repeat(self.expr(count, 0), self.body(body), sp)
+            if self.repeat_depth >= MAX_NESTING:
+                raise LimitError(sp, f"`repeat` nested deeper than {MAX_NESTING} levels")
+            self.repeat_depth += 1
+            try:
+                return ir.Repeat(self.expr(count, 0), self.body(body), sp)
+            finally:
+                self.repeat_depth -= 1
         if kind == "input_stmt":
             return ir.Input(str(s.children[0]), self.shape(s.children[1]), sp)
         if kind == "param_stmt":
@@ -171,7 +178,10 @@ def _number(tok: Token, sp: Span) -> ir.Number:
         mant = clean.lower().split("e")
         if len(mant) == 2 and abs(int(mant[1])) > 308:
             raise LimitError(sp, f"number {text} is outside the float range")
-        return ir.Number(float(clean), text, sp)
+        value = float(clean)
+        if value in (float("inf"), float("-inf")):   # many digits before the point: 9999...9.0
+            raise LimitError(sp, f"number {text[:20]}{'...' if len(text) > 20 else ''} is outside the float range")
+        return ir.Number(value, text, sp)
     if len(clean.lstrip("0")) > MAX_LITERAL_DIGITS:
         raise LimitError(sp, f"integer literal has more than {MAX_LITERAL_DIGITS} digits")
     return ir.Number(int(clean), text, sp)
