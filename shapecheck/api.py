@@ -1,6 +1,8 @@
 """Check spec files and source strings: the library entry points under the CLI."""
 from __future__ import annotations
 
+import functools
+import itertools
 import os
 import traceback
 from dataclasses import dataclass, field
@@ -13,18 +15,35 @@ from .span import Span
 SPEC_SUFFIX = ".shape"
 
 
+#: At most this many tensors are instantiated for one model's node list (block
+#: calls nest: a block calling a block twice, 30 levels deep, means 2**30).
+MAX_NODES = 50_000
+
+
 @dataclass
 class Model:
     """The analysis of one model: every named tensor with its symbolic shape,
     and the parameter and FLOP totals as sympy expressions."""
     name: str
-    nodes: list
+    items: list         # Node and CallSite records; `nodes` instantiates them
     params: object
     flops: object
     returns: tuple
     dims: dict          # dimension name -> sympy symbol
     examples: dict      # dimension name -> example value (int) where given
     relations: tuple    # the requires in force (dims.Relation)
+    nodes_truncated: bool = False
+
+    @functools.cached_property
+    def nodes(self) -> list:
+        """Every named tensor, block internals instantiated at each call site,
+        in execution order (at most :data:`MAX_NODES`; see ``nodes_truncated``)."""
+        from .infer import iter_nodes
+        out = list(itertools.islice(iter_nodes(self.items), MAX_NODES + 1))
+        if len(out) > MAX_NODES:
+            self.nodes_truncated = True
+            out = out[:MAX_NODES]
+        return out
 
     def shapes(self) -> dict:
         """``{name: "[...]"}`` for the model's own named tensors (last assignment wins)."""

@@ -34,6 +34,10 @@ PROVED, REFUTED, UNKNOWN = "proved", "refuted", "unknown"
 
 #: Largest integer a power literal may produce (bits); ``10 ** 10 ** 10`` is refused.
 MAX_POWER_BITS = 256
+#: How many inequality facts (sharing a dimension with a claim) a proof combines.
+MAX_FACTS_TRIED = 24
+#: Relation evaluations one counterexample search may spend (deterministic, not timed).
+SEARCH_WORK = 40_000
 
 
 def generic(name: str) -> sympy.Dummy:
@@ -296,7 +300,8 @@ class Facts:
                 e = sympy.expand(f.sub(hi) - f.sub(lo))
                 if r.op in ("<", ">"):
                     e = e - 1
-                f.ineqs.append(e)
+                if e not in f.ineqs:    # `n + 1 <= m + 1` and `n <= m` are one fact
+                    f.ineqs.append(e)
         return f
 
     def _bind(self, sym, value):
@@ -387,10 +392,12 @@ class Facts:
             return _PROVED
         if _shift_nonneg(s):
             return _PROVED
-        for f in self.ineqs:
+        # facts that share a dimension with the claim (a few dozen at most), alone and in pairs
+        near = [f for f in self.ineqs if f.free_symbols & s.free_symbols][:MAX_FACTS_TRIED]
+        for f in near:
             if _shift_nonneg(sympy.expand(s - f)):
                 return _PROVED
-        for f, g in itertools.combinations(self.ineqs, 2):
+        for f, g in itertools.combinations(near, 2):
             if _shift_nonneg(sympy.expand(s - f - g)):
                 return _PROVED
         if s.has(floor, ceiling):
@@ -419,16 +426,23 @@ class Facts:
                 return False
         return True
 
-    def contradiction(self) -> bool:
-        """True when the facts certainly admit no sizes (``n < m, m < n``)."""
-        key = ("contradiction",)
+    def contradiction(self, new: Optional[int] = None) -> bool:
+        """True when the facts certainly admit no sizes (``n < m, m < n``).
+        With ``new``, only pairs involving the last ``new`` inequalities are
+        tried (the others were found consistent before)."""
+        key = ("contradiction", new)
         if key not in self._cache:
-            bad = any(f.is_number and f < 0 for f in self.ineqs)
-            for f, g in itertools.combinations(self.ineqs, 2):
-                if bad:
-                    break
-                t = sympy.expand(f + g)
-                bad = (t.is_number and t < 0) or (not t.is_number and _shift_nonneg(sympy.expand(-t - 1)))
+            fresh = self.ineqs if new is None else self.ineqs[len(self.ineqs) - new:]
+            bad = any((f.is_number and f < 0) or (not f.is_number and _shift_nonneg(sympy.expand(-f - 1)))
+                      for f in fresh)
+            for g in fresh:
+                for f in self.ineqs:
+                    if bad:
+                        break
+                    if f is g or not (f.free_symbols & g.free_symbols):
+                        continue
+                    t = sympy.expand(f + g)
+                    bad = (t.is_number and t < 0) or (not t.is_number and _shift_nonneg(sympy.expand(-t - 1)))
             self._cache[key] = bad
         return self._cache[key]
 
@@ -505,6 +519,8 @@ class Facts:
             return None
 
         k = len(variables)
+        # a fixed amount of work (relation evaluations), whatever the number of requires
+        budget = max(100, min(budget, SEARCH_WORK // (1 + len(relations))))
         tried = 0
         for values in _by_sum(k, 9):
             found = attempt(values)

@@ -96,6 +96,34 @@ class Node:
         return "?" if self.shape is None else K.show_shape(self.shape)
 
 
+@dataclass(frozen=True)
+class CallSite:
+    """The tensors of one block call, recorded without copying them: the
+    callee's items are instantiated (``sigma``) only when someone iterates
+    :func:`iter_nodes`. Checking stays linear in the number of calls even
+    when the instantiated tree is exponential (blocks calling blocks twice)."""
+    prefix: tuple        # the caller's path + ("block@line",)
+    items: tuple         # the callee's Node / CallSite items, in its own symbols
+    sigma: dict
+    var_sigma: dict
+    mult: object         # the caller's repeat multiplier at the call
+
+
+def iter_nodes(items):
+    """Every Node of ``items`` (Nodes and CallSites), in execution order, each
+    instantiated in the terms of the frame that recorded ``items``."""
+    for it in items:
+        if isinstance(it, Node):
+            yield it
+            continue
+        sigma, var_sigma = it.sigma, it.var_sigma
+        for n in iter_nodes(it.items):
+            yield Node(it.prefix + n.path[1:], n.name, n.op, n.span,
+                       None if n.shape is None else _subst_shape(n.shape, sigma, var_sigma),
+                       n.dtype, _subst(n.params, sigma), _subst(n.flops, sigma),
+                       it.mult * _subst(n.repeat, sigma))
+
+
 @dataclass
 class Summary:
     """What a block (or model) offers its callers, in its own symbols."""
@@ -105,7 +133,7 @@ class Summary:
     preconds: list = field(default_factory=list)    # (Relation, Span, note)
     param_count: object = Integer(0)
     flops: object = Integer(0)
-    nodes: list = field(default_factory=list)
+    nodes: list = field(default_factory=list)        # Node and CallSite items (see iter_nodes)
     generics: dict = field(default_factory=dict)
     variadics: set = field(default_factory=set)
     relations: tuple = ()
@@ -279,15 +307,9 @@ class Checker:
             rel = self.relation(frame, c)
             if rel is None:
                 return
-            res = frame.facts.holds(Relation(_NEGATE[rel.op], rel.left, rel.right)) \
-                if rel.op in _NEGATE else None
-            if res is not None and res.status == PROVED:
-                self.report("SC203", c.span, f"no sizes satisfy `require {rel.text()}` together with the "
-                                             f"`require`s before it")
-                return
             added.append((rel, c.span))
             facts = Facts.build(list(frame.facts.relations) + [rel])
-            if facts.contradiction():
+            if facts.contradiction(new=len(facts.ineqs) - len(frame.facts.ineqs)):
                 self.report("SC203", c.span, f"no sizes satisfy `require {rel.text()}` together with the "
                                              f"`require`s before it")
                 return
@@ -951,12 +973,8 @@ class Checker:
         # parameters, flops and node records
         frame.params += frame.mult * _subst(summ.param_count, sigma)
         frame.flops += frame.mult * _subst(summ.flops, sigma)
-        prefix = frame.path + (f"{block.name}@{e.span.line}",)
-        for n in summ.nodes:
-            frame.nodes.append(Node(prefix + n.path[1:], n.name, n.op, n.span,
-                                    None if n.shape is None else _subst_shape(n.shape, sigma, var_sigma),
-                                    n.dtype, _subst(n.params, sigma), _subst(n.flops, sigma),
-                                    frame.mult * _subst(n.repeat, sigma)))
+        frame.nodes.append(CallSite(frame.path + (f"{block.name}@{e.span.line}",), tuple(summ.nodes),
+                                    dict(sigma), dict(var_sigma), frame.mult))
         if summ.returns is None:
             return POISON
         outs = []
@@ -1068,7 +1086,6 @@ class Checker:
 
 
 _POISONED = object()
-_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 class _RuleCtx(K.Rule):

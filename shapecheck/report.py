@@ -256,7 +256,10 @@ def _model(result, m, binds, depth, lets) -> ModelReport:
 
     rows = []
     mem_terms: dict = {}
-    for n in m.nodes:
+    nodes = m.nodes
+    if m.nodes_truncated:
+        notes.append(f"only the first {len(nodes):,} tensors are listed (the block calls instantiate more)")
+    for n in nodes:
         shape = None if n.shape is None else tuple(pshow(d) for d in n.shape)
         value = None
         numel = None
