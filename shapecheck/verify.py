@@ -209,9 +209,15 @@ def _exec_diag(err: ExecError, prefix: str) -> Diagnostic:
 
 
 def verify(path: str, model: Optional[str] = None, binds: Optional[dict] = None, samples: int = 3,
-           seed: int = 0, max_memory: int = 2 ** 31) -> VerifyReport:
+           seed: int = 0, max_memory: int = 2 ** 31, progress=None,
+           default_binds: Optional[dict] = None) -> VerifyReport:
     """Check ``path`` symbolically, run its models with NumPy at the example or
     bound sizes plus ``samples`` random small sizes, and compare.
+
+    ``progress(model, label, index, total, sizes)`` is called before each run
+    (the CLI shows it; the library prints nothing). ``default_binds`` (e.g.
+    from ``[tool.shapecheck] bind``) apply to the dims the spec has; ``binds``
+    win over them.
 
     Raises :class:`UsageError` for an unknown model, an unusable ``--bind`` or
     an unreadable file.
@@ -231,6 +237,9 @@ def verify(path: str, model: Optional[str] = None, binds: Optional[dict] = None,
     if res.errors:
         report.notes.append("the spec has errors; fix them before the NumPy run can confirm the shapes")
         return report
+    if default_binds:
+        known = {d for m in res.models.values() for d in m.dims}
+        binds = {**{k: v for k, v in default_binds.items() if k in known}, **binds}
     prog = X.load_program(path)
     seen_diags: dict = {}
     for name in ([model] if model else list(res.models)):
@@ -256,7 +265,9 @@ def verify(path: str, model: Optional[str] = None, binds: Optional[dict] = None,
                     done.add(key)
                     plans.append((f"sample {i + 1}", b))
                     break
-        for label, b in plans:
+        for index, (label, b) in enumerate(plans):
+            if progress is not None:
+                progress(name, label, index + 1, len(plans), _sizes(b.values))
             report.notes.extend(f"model `{name}` [{label}]: {n}" for n in b.notes)
             run = Run(name, label, b)
             t0 = time.perf_counter()

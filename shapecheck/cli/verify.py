@@ -44,18 +44,8 @@ def parse_binds(items) -> dict:
     return out
 
 
-def _known_dims(spec: str, binds: dict) -> dict:
-    """The configured default binds that name a dimension of ``spec`` (a
-    project-wide default must not break specs that lack that dimension)."""
-    if not binds:
-        return {}
-    from ..api import check_path
-
-    res = check_path(spec)
-    names = set()
-    for m in res.models.values():
-        names.update(m.dims)
-    return {k: v for k, v in binds.items() if k in names}
+def _show_progress(model, label, index, total, sizes):
+    print(f"verify: {model} [{label}] ({index}/{total}) at {sizes} ...", file=sys.stderr, flush=True)
 
 
 def add_parser(subparsers):
@@ -94,7 +84,6 @@ def run(args) -> int:
         budget = parse_size(args.max_memory)
         if args.samples < 0:
             raise ValueError("--samples must be >= 0")
-        binds = {**_known_dims(args.spec, defaults), **binds}
     except ValueError as e:
         print(f"shapecheck verify: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -103,7 +92,8 @@ def run(args) -> int:
 
     try:
         report = verify(args.spec, model=args.model, binds=binds, samples=args.samples, seed=args.seed,
-                        max_memory=budget)
+                        max_memory=budget, default_binds=defaults,
+                        progress=_show_progress if sys.stderr.isatty() else None)
     except UsageError as e:
         print(f"shapecheck verify: {e}", file=sys.stderr)
         return EXIT_USAGE
