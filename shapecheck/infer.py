@@ -174,6 +174,17 @@ class Frame:
         self.assigned_at: dict = {}
         self.real_division = False    # inside floor()/ceil(): '/' need not be exact
         self.toplevel = {id(st) for st in block.body}   # statements the prepass evaluates
+        self.stmt_params: list = []   # the current statement's costs, for its Node
+        self.stmt_flops: list = []
+
+    def cost(self, params, flops):
+        """Count what an operation or call creates and computes (``mult`` times)."""
+        if params != 0:
+            self.params += self.mult * params
+            self.stmt_params.append(params)
+        if flops != 0:
+            self.flops += self.mult * flops
+            self.stmt_flops.append(flops)
 
 
 class Checker:
@@ -385,7 +396,7 @@ class Checker:
         t = Tensor(shape, dtype, tuple((st.span, f"{what} `{st.name}`") for _ in shape))
         frame.vars[st.name] = t
         n = K.prod(list(shape)) if counts else Integer(0)
-        frame.params += frame.mult * n
+        frame.cost(n, Integer(0))
         frame.nodes.append(Node(frame.path, st.name, what, st.span, shape, dtype, n, Integer(0), frame.mult))
 
     def check_positive_dims(self, frame, shape, shape_ir: ir.Shape):
@@ -404,10 +415,10 @@ class Checker:
                                                   f"add `require {_s(d)} >= 1` to settle it")
 
     def do_assign(self, frame: Frame, st: ir.Assign):
-        p0, f0 = frame.params, frame.flops
+        frame.stmt_params, frame.stmt_flops = [], []
         value = self.eval(frame, st.value)
-        params = sympy.expand((frame.params - p0) / frame.mult)
-        flops = sympy.expand((frame.flops - f0) / frame.mult)
+        params = sympy.expand(sympy.Add(*frame.stmt_params))   # what this statement costs, once
+        flops = sympy.expand(sympy.Add(*frame.stmt_flops))
         if len(st.targets) == 1:
             values = [value]
         elif isinstance(value, (TupleV, ListV)):
@@ -804,8 +815,7 @@ class Checker:
         outs = out if isinstance(out, tuple) else (out,)
         tensors = []
         for oo in outs:
-            frame.params += frame.mult * sympy.sympify(oo.params)
-            frame.flops += frame.mult * sympy.sympify(oo.flops)
+            frame.cost(sympy.sympify(oo.params), sympy.sympify(oo.flops))
             shape = tuple(Integer(d) if isinstance(d, int) else d for d in oo.shape)
             tensors.append(Tensor(shape, oo.dtype, _origins(shape, inputs, span, o.name)))
         return TupleV(tuple(tensors)) if isinstance(out, tuple) else tensors[0]
@@ -971,8 +981,7 @@ class Checker:
             r2 = Relation(rel.op, _subst(rel.left, sigma), _subst(rel.right, sigma))
             self.check_precondition(frame, block, rel, r2, rspan, e.span, _note)
         # parameters, flops and node records
-        frame.params += frame.mult * _subst(summ.param_count, sigma)
-        frame.flops += frame.mult * _subst(summ.flops, sigma)
+        frame.cost(_subst(summ.param_count, sigma), _subst(summ.flops, sigma))
         frame.nodes.append(CallSite(frame.path + (f"{block.name}@{e.span.line}",), tuple(summ.nodes),
                                     dict(sigma), dict(var_sigma), frame.mult))
         if summ.returns is None:
