@@ -40,6 +40,21 @@ MAX_FACTS_TRIED = 24
 SEARCH_WORK = 40_000
 
 
+def as_expr(x):
+    """``x`` as a sympy expression: an int becomes an Integer, an expression
+    stays itself. Never parses text (unlike ``sympify``): anything else is a
+    bug and raises TypeError.
+
+    >>> as_expr(3), as_expr(dim("n") + 1)
+    (3, n + 1)
+    """
+    if isinstance(x, sympy.Basic):
+        return x
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise TypeError(f"not a dimension expression: {type(x).__name__}")
+    return Integer(x)
+
+
 def generic(name: str) -> sympy.Dummy:
     """A fresh positive integer symbol for a block's generic dimension ``name``."""
     return sympy.Dummy(name, integer=True, positive=True)
@@ -63,7 +78,7 @@ def mod(a, b):
     """``a % b``, left unevaluated unless both are numbers (evaluating a
     symbolic ``Mod`` costs sympy a slow first-use import; the prover reads
     ``a % b == 0`` as a divisibility fact and never needs it simplified)."""
-    a, b = sympy.sympify(a), sympy.sympify(b)
+    a, b = as_expr(a), as_expr(b)
     if a.is_Integer and b.is_Integer:
         return Mod(a, b)
     return Mod(a, b, evaluate=False)
@@ -72,7 +87,7 @@ def mod(a, b):
 def subs(e, mapping: dict):
     """``e`` with symbols replaced simultaneously (unevaluated ``%`` kept so)."""
     if not mapping or not isinstance(e, sympy.Basic):
-        return e if isinstance(e, sympy.Basic) else sympy.sympify(e)
+        return as_expr(e)
     if isinstance(e, Mod):
         return mod(subs(e.args[0], mapping), subs(e.args[1], mapping))
     return e.xreplace(mapping)
@@ -213,7 +228,7 @@ def evaluate(e, env: dict) -> Fraction:
     """
     if isinstance(e, int):
         return Fraction(e)
-    return compile_expr(sympy.sympify(e) if not isinstance(e, sympy.Basic) else e)(env)
+    return compile_expr(as_expr(e))(env)
 
 
 # ---- facts and the prover -----------------------------------------------------------

@@ -16,7 +16,7 @@ from sympy import Integer
 
 from . import ir
 from .diagnostics import Note, Reporter
-from .dims import PROVED, REFUTED, DimError, Facts, Relation, generic, mod, power, show, subs
+from .dims import PROVED, REFUTED, DimError, Facts, Relation, as_expr, generic, mod, power, show, subs
 from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
 from .ops import core as K
 from .span import Span
@@ -815,7 +815,7 @@ class Checker:
         outs = out if isinstance(out, tuple) else (out,)
         tensors = []
         for oo in outs:
-            frame.cost(sympy.sympify(oo.params), sympy.sympify(oo.flops))
+            frame.cost(as_expr(oo.params), as_expr(oo.flops))
             shape = tuple(Integer(d) if isinstance(d, int) else d for d in oo.shape)
             tensors.append(Tensor(shape, oo.dtype, _origins(shape, inputs, span, o.name)))
         return TupleV(tuple(tensors)) if isinstance(out, tuple) else tensors[0]
@@ -1108,7 +1108,7 @@ class _RuleCtx(K.Rule):
         raise Abort
 
     def same(self, expected, found, what, code="SC305"):
-        expected, found = sympy.sympify(expected), sympy.sympify(found)
+        expected, found = as_expr(expected), as_expr(found)
         res = self.frame.facts.equal(expected, found)
         if res.status == PROVED:
             return
@@ -1120,7 +1120,7 @@ class _RuleCtx(K.Rule):
                                           f"add `require {_s(found)} == {_s(expected)}` to settle it")
 
     def div(self, a, b, what):
-        a, b = sympy.sympify(a), sympy.sympify(b)
+        a, b = as_expr(a), as_expr(b)
         if b == 0:
             self.fail("SC204", f"{what}: division by zero")
         if not self.c.check_div(self.frame, a, b, self.span, what):
@@ -1128,7 +1128,7 @@ class _RuleCtx(K.Rule):
         return a / b
 
     def at_most(self, a, b, what, code="SC307"):
-        a, b = sympy.sympify(a), sympy.sympify(b)
+        a, b = as_expr(a), as_expr(b)
         res = self.frame.facts.le(a, b)
         if res.status == PROVED:
             return
@@ -1140,7 +1140,7 @@ class _RuleCtx(K.Rule):
         self.c.report("SC503", self.span, f"{what}: cannot prove {_s(a)} <= {_s(b)}; add {fix} to settle it")
 
     def positive(self, e, what):
-        e = sympy.sympify(e)
+        e = as_expr(e)
         res = self.frame.facts.positive(e)
         if res.status == PROVED:
             return
@@ -1166,7 +1166,7 @@ class _RuleCtx(K.Rule):
                                        f"{y if isinstance(y, Variadic) else _s(y)}")
                 out.append(x)
                 continue
-            x, y = sympy.sympify(x), sympy.sympify(y)
+            x, y = as_expr(x), as_expr(y)
             if x == y or y == 1:
                 out.append(x)
                 continue
@@ -1197,7 +1197,7 @@ class _RuleCtx(K.Rule):
 
 
 def _s(e) -> str:
-    return str(e) if isinstance(e, Variadic) else show(sympy.sympify(e))
+    return str(e) if isinstance(e, Variadic) else show(as_expr(e))
 
 
 def _evidence(frame, rel: Relation, res) -> tuple:
@@ -1208,7 +1208,7 @@ def _evidence(frame, rel: Relation, res) -> tuple:
 def _binop(a, op, b) -> str:
     """``a op b`` with parentheses where the operands need them."""
     def wrap(x):
-        x = sympy.sympify(x)
+        x = as_expr(x)
         text = show(x)
         return f"({text})" if isinstance(x, (sympy.Add, sympy.Mul)) and not x.is_Symbol else text
     return f"{wrap(a)} {op} {wrap(b)}"

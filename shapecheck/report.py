@@ -34,7 +34,7 @@ from typing import Optional
 import sympy
 
 from . import ir
-from .dims import dim, evaluate, show
+from .dims import as_expr, dim, evaluate, show
 
 #: bytes per element of each dtype (activation memory)
 DTYPE_BYTES = {"float": 4, "int": 8, "bool": 1}
@@ -197,7 +197,7 @@ def _lets(result) -> dict:
     out = {}
     scope = getattr(result, "scope", None)
     for name, (expr, _span) in (getattr(scope, "lets", None) or {}).items():
-        expr = sympy.sympify(expr)
+        expr = as_expr(expr)
         if expr.is_Symbol or expr.is_number:
             continue
         out[name] = expr
@@ -205,7 +205,7 @@ def _lets(result) -> dict:
 
 
 def _value(expr, env: dict) -> Optional[int]:
-    expr = sympy.sympify(expr)
+    expr = as_expr(expr)
     if not expr.free_symbols <= set(env):
         return None
     try:
@@ -218,7 +218,7 @@ def _value(expr, env: dict) -> Optional[int]:
 
 
 def _quantity(expr, env) -> Quantity:
-    expr = sympy.sympify(expr)
+    expr = as_expr(expr)
     return Quantity(expr, _tidy(show(expr)), _value(expr, env))
 
 
@@ -271,7 +271,7 @@ def _model(result, m, binds, depth, lets) -> ModelReport:
             mem = sympy.Integer(0)
         else:
             per = numel * DTYPE_BYTES.get(n.dtype, 4)
-            rep = sympy.sympify(n.repeat)
+            rep = as_expr(n.repeat)
             mem_terms[rep] = mem_terms.get(rep, sympy.Integer(0)) + per
             mem = per * rep
         rows.append(Row(tuple(n.path), n.name, n.op, n.span.file, n.span.line, n.span.end_line, shape,
@@ -620,7 +620,7 @@ def render_text(report: Report, color: bool = False) -> str:
 
 
 def _needs(q: Quantity, mr: ModelReport) -> list:
-    names = {s.name for s in sympy.sympify(q.expr).free_symbols}
+    names = {s.name for s in as_expr(q.expr).free_symbols}
     return [d for d in mr.unbound if d in names] or ["unbound dimensions"]
 
 
