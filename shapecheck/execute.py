@@ -252,6 +252,7 @@ class _Frame:
         self.variadics: dict = {}     # name -> tuple of ints
         self.returns: Optional[tuple] = None
         self.top = {id(st) for st in block.body}
+        self.real_division = False    # inside floor()/ceil(): '/' gives a fraction
 
 
 class _Runner:
@@ -645,7 +646,7 @@ class _Runner:
             a = self.eval(frame, e.left)
             b = self.eval(frame, e.right)
             if isinstance(a, DimV) and isinstance(b, DimV) and e.op != "@":
-                return DimV(dim_arith(e.op, a.value, b.value, e.span))
+                return DimV(dim_arith(e.op, a.value, b.value, e.span, exact=not frame.real_division))
             name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
                     "@": "matmul", "**": "pow"}[e.op]
             return self.apply_op(OPS[name], [_Arg(a, e.left.span), _Arg(b, e.right.span)], [], e.span)
@@ -659,7 +660,19 @@ class _Runner:
         name = e.func
         if name in self.prog.blocks:
             return self.call_block(frame, e, self.prog.blocks[name])
-        pos = [self.eval(frame, a) for a in e.args]
+        if name in ("floor", "ceil") and len(e.args) == 1 and not e.kwargs:
+            # inside floor()/ceil() `/` is true division: evaluate with fractions
+            saved, frame.real_division = frame.real_division, True
+            try:
+                v = self.eval(frame, e.args[0])
+            finally:
+                frame.real_division = saved
+            if isinstance(v, DimV):
+                q = Fraction(v.value)
+                return DimV(math.floor(q) if name == "floor" else math.ceil(q))
+            pos = [v]
+        else:
+            pos = [self.eval(frame, a) for a in e.args]
         if name in ("min", "max", "floor", "ceil") and pos and not e.kwargs and \
                 all(isinstance(v, DimV) for v in pos):
             vals = [v.value for v in pos]
@@ -798,8 +811,9 @@ _WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimen
 _NOSPAN = Span("<globals>", 1, 1, 1, 2)
 
 
-def dim_arith(op: str, a: int, b: int, span: Optional[Span] = None) -> int:
-    """Exact integer arithmetic of dimension expressions; ``/`` must divide.
+def dim_arith(op: str, a, b, span: Optional[Span] = None, exact: bool = True):
+    """Exact arithmetic of dimension expressions; ``/`` must divide (unless
+    ``exact`` is False, inside ``floor()``/``ceil()``, where it gives a Fraction).
 
     >>> dim_arith("/", 12, 4), dim_arith("//", 7, 2), dim_arith("%", 7, 3), dim_arith("**", 2, 5)
     (3, 3, 1, 32)
@@ -817,12 +831,14 @@ def dim_arith(op: str, a: int, b: int, span: Optional[Span] = None) -> int:
     if op in ("/", "//", "%") and b == 0:
         raise ExecError(span, f"division by zero in a dimension expression (`{a} {op} {b}`)")
     if op == "/":
-        q = Fraction(a, b)
+        q = Fraction(a) / Fraction(b)
+        if not exact:
+            return q
         if q.denominator != 1:
             raise ExecError(span, f"`{a} / {b}` is not an integer ({a} is not divisible by {b})")
         return int(q)
     if op == "//":
-        return a // b
+        return math.floor(Fraction(a) / Fraction(b))
     if op == "%":
         return a % b
     if op == "**":
