@@ -521,12 +521,12 @@ class Facts:
         def attempt(values) -> Optional[dict]:
             venv = dict(zip(variables, values))
             env = {}
-            for s, f in images:
-                v = f(venv)
-                if v.denominator != 1 or v < 1:
-                    return None
-                env[s] = int(v)
             try:
+                for s, f in images:
+                    v = f(venv)
+                    if v.denominator != 1 or v < 1:
+                        return None
+                    env[s] = int(v)
                 if all(r.holds(env) for r in relations) and bad(env):
                     return env
             except (EvalError, ZeroDivisionError):
