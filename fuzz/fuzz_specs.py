@@ -537,6 +537,15 @@ def _verify(text: str, path: str) -> None:
     format_text(rep.diagnostics, rep.sources)
     for r in rep.runs:
         r.line()
+    # soundness: a spec that lints clean must run with the shapes the analysis inferred
+    # (a NumPy run that could not complete, e.g. past its budget, is not a disagreement)
+    wrong = [d for d in rep.diagnostics if d.code == "SC601" and not d.message.startswith("the NumPy run")]
+    if wrong:
+        raise Disagreement(format_text(wrong, rep.sources))
+
+
+class Disagreement(Exception):
+    """The NumPy run of a clean spec disagrees with the inferred shapes."""
 
 
 # ---- the campaign -----------------------------------------------------------------------------------
@@ -549,6 +558,7 @@ class Stats:
     errors: int = 0
     clean: int = 0
     crashes: int = 0
+    disagreements: int = 0     # clean specs whose NumPy run disagrees with the analysis
     timeouts: int = 0
     slow: int = 0              # over the limit once, done within 4x the limit on a retry (a loaded machine)
     kinds: dict = field(default_factory=dict)
@@ -556,7 +566,8 @@ class Stats:
 
     def line(self) -> str:
         return (f"inputs: {self.inputs}, parse errors: {self.parse_errors}, other errors: {self.errors}, "
-                f"clean: {self.clean}, crashes: {self.crashes}, timeouts: {self.timeouts} (slow, not hung: {self.slow})")
+                f"clean: {self.clean}, crashes: {self.crashes}, disagreements: {self.disagreements}, "
+                f"timeouts: {self.timeouts} (slow, not hung: {self.slow})")
 
 
 def make_input(seed: int, i: int, files: list):
@@ -589,6 +600,8 @@ def run_one(payload, tmpdir: str, limit: int = 5) -> tuple:
         return out, ""
     except Timeout:
         return "timeout", f"no result within {limit} s"
+    except Disagreement as e:
+        return "disagree", str(e)
     except Failure as e:
         return "crash", str(e)
     except BaseException as e:  # noqa: BLE001 - any escape is a finding
@@ -638,6 +651,8 @@ def campaign(inputs: int, seed: int, limit: int = 5, progress: bool = True, save
             else:
                 if outcome == "crash":
                     stats.crashes += 1
+                elif outcome == "disagree":
+                    stats.disagreements += 1
                 else:
                     stats.timeouts += 1
                 where = save(payload, outcome, detail) if save_crashes else "-"
@@ -664,7 +679,7 @@ def main(argv=None) -> int:
     stats = campaign(args.inputs, args.seed, args.timeout)
     print(f"seed {args.seed}, {time.time() - t0:.0f} s, by generator {stats.kinds}")
     print(stats.line())
-    return 1 if stats.crashes or stats.timeouts else 0
+    return 1 if stats.crashes or stats.timeouts or stats.disagreements else 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from typing import Callable, Optional
 
 from . import ir
 from .diagnostics import Note, Reporter
+from .source import read_text  # noqa: F401  (re-exported)
 from .span import Span
 
 SPEC_SUFFIX = ".shape"
@@ -128,16 +129,6 @@ def _io_message(path, e) -> str:
     if isinstance(e, FileNotFoundError):
         return f"cannot read {path}: no such file"
     return f"cannot read {path}: {e.strerror or e}"
-
-
-def read_text(path: str) -> str:
-    with open(path, "rb") as f:
-        data = f.read()
-    if b"\x00" in data[:8192]:
-        raise UnicodeDecodeError("utf-8", data, data.index(b"\x00"), data.index(b"\x00") + 1,
-                                 "binary file (NUL byte)")
-    text = data.decode("utf-8")
-    return text[1:] if text.startswith("\ufeff") else text
 
 
 def _build_scope(loader: Loader, mod: ir.Module, reporter: Reporter, stack: tuple = ()):

@@ -153,10 +153,7 @@ class Program:
     errors: list = field(default_factory=list)     # Diagnostics from reading/parsing
 
 
-def _read(path: str) -> str:
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    return text[1:] if text.startswith("\ufeff") else text
+from .source import read_text as _read  # the same reader as the analysis: the same lines
 
 
 def load_program(path: str, read: Callable[[str], str] = _read, text: Optional[str] = None) -> Program:

@@ -18,6 +18,9 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+_BLANK = {c: " " for c in (0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029)}
+
+
 def snippet(text: str, span: Span) -> str:
     """The source line of ``span`` with a caret underline, or '' if out of range.
 
@@ -25,7 +28,8 @@ def snippet(text: str, span: Span) -> str:
         x = yy + z
             ^^
     """
-    lines = text.splitlines()
+    # lines as the parser counts them (by \n only); other control characters shown as spaces
+    lines = [(ln[:-1] if ln.endswith("\r") else ln).translate(_BLANK) for ln in text.split("\n")]
     if not 1 <= span.line <= len(lines):
         return ""
     line = lines[span.line - 1].expandtabs(4) if "\t" not in lines[span.line - 1] else lines[span.line - 1]

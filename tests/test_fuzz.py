@@ -74,7 +74,7 @@ def test_byte_mutations(tmpdir_, rnd, path, other):
 def test_campaign_sample():
     """The campaign driver itself, a fixed slice of seed 1 (no crash files written)."""
     stats = F.campaign(120, seed=1, limit=20, progress=False, save_crashes=False)
-    assert stats.inputs == 120 and stats.crashes == 0 and stats.timeouts == 0, stats.saved
+    assert stats.inputs == 120 and stats.crashes == 0 and stats.timeouts == 0 and stats.disagreements == 0, stats.saved
     assert stats.clean > 5 and stats.parse_errors > 5   # both ends of the spectrum are reached
 
 
