@@ -133,7 +133,7 @@ class _Gen:
             return t
         sub = self.tensor_expr(tensors, depth + 1)
         d = self.dim_expr(1)
-        r = self.r.random()
+        self.r.random()   # drawn and unused: keeps earlier campaigns reproducible
         options = [
             lambda: f"{self.r.choice(UNARY)}({sub})",
             lambda: f"softmax({sub}, axis={self.r.choice(['-1', '0', '1', '-2', '5'])})",

@@ -199,6 +199,8 @@ def _check_module(loader: Loader, mod: ir.Module, reporter: Reporter) -> tuple:
         v = checker.eval_dim(frame, item.value, f"`let {item.name}`")
         if v is not None:
             scope.lets[item.name] = (v, item.span)
+        else:
+            scope.broken.add(item.name)
 
     scope.relations.extend(checker.establish(frame, lets, requires, do_let))
     checker.global_facts = frame.facts

@@ -288,16 +288,20 @@ class Facts:
     subs: dict = field(default_factory=dict)
     ineqs: list = field(default_factory=list)
     divs: list = field(default_factory=list)
+    eqs: list = field(default_factory=list)     # equalities that are not a substitution
     fresh: dict = field(default_factory=dict)   # q symbol -> (a, b)
     _cache: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, relations) -> "Facts":
         f = cls(tuple(relations))
+        bound = []     # values substituted for a dimension: each must stay >= 1
         for r in f.relations:
             if _is_mod_zero(r):
                 a, b = (f.sub(x) for x in r.left.args)
-                if a.is_Symbol and a not in f.subs and a not in _free(b):
+                # a -> b*q (q >= 1) only when b is surely positive: otherwise it would
+                # silently drop the sizes where b <= 0
+                if a.is_Symbol and a not in f.subs and a not in _free(b) and b.is_positive is True:
                     q = sympy.Dummy(f"q{len(f.fresh)}", integer=True, positive=True)
                     f.fresh[q] = (r.left.args[0], r.left.args[1])
                     f._bind(a, b * q)
@@ -307,8 +311,17 @@ class Facts:
                 left, right = f.sub(r.left), f.sub(r.right)
                 if left.is_Symbol and left not in _free(right) and left not in f.subs:
                     f._bind(left, right)
+                    bound.append(right)
                 elif right.is_Symbol and right not in _free(left) and right not in f.subs:
                     f._bind(right, left)
+                    bound.append(left)
+                else:
+                    f.eqs.append(r)
+        for value in bound:   # `require x == y - 1` keeps x >= 1: y - 1 >= 1
+            if value.is_positive is not True:
+                e = sympy.expand(f.sub(value) - 1)
+                if e not in f.ineqs:
+                    f.ineqs.append(e)
         for r in f.relations:
             if r.op in ("<", "<=", ">", ">="):
                 lo, hi = (r.left, r.right) if r.op in ("<", "<=") else (r.right, r.left)
@@ -391,8 +404,10 @@ class Facts:
             env = self._example(_free(a) | _free(b))
             return Result(REFUTED, _display(env, _free(a) | _free(b)), env)
         if any(p.is_Pow and p.exp.is_negative for p in sympy.preorder_traversal(d)):
-            if sympy.cancel(d) == 0:
+            if _denominators_positive(d) and sympy.cancel(d) == 0:
                 return _PROVED
+        if d.has(Min, Max) and self._cases_nonneg(a - b) and self._cases_nonneg(b - a):
+            return _PROVED
         return self._refute_or_unknown(lambda env: evaluate(a, env) == evaluate(b, env),
                                        _free(a) | _free(b))
 
@@ -450,6 +465,9 @@ class Facts:
             fresh = self.ineqs if new is None else self.ineqs[len(self.ineqs) - new:]
             bad = any((f.is_number and f < 0) or (not f.is_number and _shift_nonneg(sympy.expand(-f - 1)))
                       for f in fresh)
+            for r in self.eqs:    # an equality the substitutions turned into `3 == 2`
+                d = sympy.expand(self.sub(r.left) - self.sub(r.right))
+                bad = bad or (d.is_number and d != 0)
             for g in fresh:
                 for f in self.ineqs:
                     if bad:
@@ -471,7 +489,7 @@ class Facts:
         s = self.sub(e)
         if s.is_Integer:
             return _PROVED
-        s = sympy.cancel(sympy.expand(s)) if s.has(Pow) else sympy.expand(s)
+        s = sympy.cancel(sympy.expand(s)) if s.has(Pow) and _denominators_positive(s) else sympy.expand(s)
         if s.is_polynomial() and _int_coeffs(s):
             return _PROVED
         for a, b in self.divs:
@@ -578,6 +596,12 @@ def _compositions(k, total, top):
     for first in range(1, min(top, total - k + 1) + 1):
         for rest in _compositions(k - 1, total - first, top):
             yield (first,) + rest
+
+
+def _denominators_positive(e) -> bool:
+    """Are all denominators of ``e`` surely positive (so cancelling is exact)?"""
+    return all(p.base.is_positive is True for p in sympy.preorder_traversal(e)
+               if isinstance(p, Pow) and p.exp.is_negative)
 
 
 def _floor_lower_bound(s):

@@ -474,12 +474,19 @@ class _Runner:
                                 [(p.span, "parameter declared here")])
             sub.vars[p.name] = v
             self.unify(sub, block, p, v, sp, generics, pending)
-        for p in params:
-            if isinstance(p, ir.DimParam) and p.name not in got:
-                if p.default is None:
-                    raise ExecError(e.span, f"`{block.name}` is missing argument `{p.name}`",
-                                    [(p.span, "parameter declared here")])
+        waiting = [p for p in params if isinstance(p, ir.DimParam) and p.name not in got]
+        for p in waiting:
+            if p.default is None:
+                raise ExecError(e.span, f"`{block.name}` is missing argument `{p.name}`",
+                                [(p.span, "parameter declared here")])
+        while waiting:   # a default may name a parameter whose own default comes later
+            ready = [p for p in waiting if not ({n.id for n in _ir_names(p.default)}
+                                                & {q.name for q in waiting})]
+            if not ready:
+                raise ExecError(e.span, f"`{block.name}`: the parameter defaults refer to each other in a cycle")
+            for p in ready:
                 sub.dims[p.name] = self.eval_dim(sub, p.default, "a parameter default")
+            waiting = [p for p in waiting if p not in ready]
         self.resolve(sub, block, pending, generics)
         self.prepass(sub, at=e.span)
         self.run_body(sub, block.body)
@@ -806,6 +813,16 @@ _WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimen
          K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
          "dim|tensor": "a dimension or a tensor"}
 _NOSPAN = Span("<globals>", 1, 1, 1, 2)
+
+
+def _ir_names(e):
+    """The ``Name`` nodes of an IR expression."""
+    if isinstance(e, ir.Name):
+        yield e
+    for v in vars(e).values() if hasattr(e, "__dataclass_fields__") else ():
+        for x in (v if isinstance(v, tuple) else (v,)):
+            if hasattr(x, "__dataclass_fields__") and not isinstance(x, Span):
+                yield from _ir_names(x)
 
 
 def dim_arith(op: str, a, b, span: Optional[Span] = None, exact: bool = True):

@@ -147,6 +147,7 @@ class Scope:
     relations: list = field(default_factory=list)   # (Relation, Span)
     blocks: dict = field(default_factory=dict)      # name -> ir.Block
     models: dict = field(default_factory=dict)      # name -> ir.Block
+    broken: set = field(default_factory=set)        # global lets that failed (already reported)
 
 
 class Abort(Exception):
@@ -173,6 +174,7 @@ class Frame:
         self.returns: Optional[tuple] = None
         self.assigned_at: dict = {}
         self.real_division = False    # inside floor()/ceil(): '/' need not be exact
+        self.in_require = False       # evaluating a `require`: divisions are not checked
         self.toplevel = {id(st) for st in block.body}   # statements the prepass evaluates
         self.stmt_params: list = []   # the current statement's costs, for its Node
         self.stmt_flops: list = []
@@ -238,6 +240,10 @@ class Checker:
             if isinstance(p, ir.DimParam):
                 s.generics[p.name] = generic(p.name)
             else:
+                stars = [i for i in p.shape.items if isinstance(i, ir.Star)]
+                if len(stars) > 1:
+                    self.report("SC304", stars[1].span, f"parameter `{p.name}`: a shape may have at most one "
+                                                        f"*variadic (found {', '.join('*' + x.name for x in stars)})")
                 for item in p.shape.items:
                     if isinstance(item, ir.Star):
                         s.variadics.add(item.name)
@@ -263,6 +269,8 @@ class Checker:
                 continue
             shape = self.eval_shape(frame, p.shape)
             dtype = p.shape.dtype or "float"
+            if shape is not None and sum(isinstance(d, Variadic) for d in shape) > 1:
+                shape = None    # reported above
             if shape is not None:
                 self.check_positive_dims(frame, shape, p.shape)
             s.params.append((p, "tensor", shape, dtype))
@@ -320,7 +328,9 @@ class Checker:
                 return
             added.append((rel, c.span))
             facts = Facts.build(list(frame.facts.relations) + [rel])
-            if facts.contradiction(new=len(facts.ineqs) - len(frame.facts.ineqs)):
+            # an equality or divisibility rewrites the earlier facts: check them all again
+            new = None if rel.op == "==" else len(facts.ineqs) - len(frame.facts.ineqs)
+            if facts.contradiction(new=new):
                 self.report("SC203", c.span, f"no sizes satisfy `require {rel.text()}` together with the "
                                              f"`require`s before it")
                 return
@@ -340,10 +350,18 @@ class Checker:
         v = self.eval_dim(frame, st.value, f"`let {st.name}`")
         if v is not None:
             frame.dims[st.name] = v
+        else:
+            frame.vars[st.name] = POISON    # reported already: later uses stay silent
 
     def relation(self, frame, c: ir.Compare) -> Optional[Relation]:
-        left = self.eval_dim(frame, c.left, "a `require`")
-        right = self.eval_dim(frame, c.right, "a `require`")
+        # a require states a fact: its divisions are not checked (the facts it gives may be
+        # exactly what makes them exact), they are read as written
+        saved, frame.in_require = frame.in_require, True
+        try:
+            left = self.eval_dim(frame, c.left, "a `require`")
+            right = self.eval_dim(frame, c.right, "a `require`")
+        finally:
+            frame.in_require = saved
         if left is None or right is None:
             return None
         return Relation(c.op, left, right)
@@ -561,6 +579,18 @@ class Checker:
             frame.mult = saved
         for name, old in before.items():
             new = frame.vars.get(name)
+            if isinstance(old, DimV) and isinstance(new, DimV) and new is not old:
+                res = frame.facts.equal(old.expr, new.expr)
+                if res.status != PROVED:
+                    fa = f" ({res.fails_at()})" if res.counterexample else ""
+                    self.report("SC404" if res.status == REFUTED else "SC501",
+                                frame.assigned_at.get(name, st.span),
+                                f"`{name}` is {_s(new.expr)} after one pass of `repeat {_s(n)}` but "
+                                f"{_s(old.expr)} before it{fa}",
+                                [Note(st.span, "a value carried around the loop must not change")],
+                                _evidence(frame, Relation("==", old.expr, new.expr), res)
+                                if res.status == REFUTED else None)
+                continue
             if new is old or not isinstance(old, Tensor) or old is POISON:
                 continue
             if not isinstance(new, Tensor) or new is POISON:
@@ -610,6 +640,8 @@ class Checker:
         n = node.id
         if n in frame.vars:
             return frame.vars[n]
+        if n in self.scope.broken:      # a global `let` whose error was reported
+            raise Abort
         if n in frame.dims:
             return DimV(frame.dims[n])
         g = self.global_lookup(n)
@@ -682,8 +714,19 @@ class Checker:
         if op in ("/", "//", "%") and b == 0:
             self.report("SC204", e.span, "division by zero in a dimension expression")
             raise Abort
+        if op in ("/", "//", "%") and b.is_positive is not True and not frame.in_require:
+            res = frame.facts.positive(b)
+            if res.status == REFUTED:
+                fa = f" ({res.fails_at()})" if res.counterexample else ""
+                self.report("SC204", _span(e.right), f"the divisor {_s(b)} can be zero or negative{fa}; "
+                                                     f"add `require {_s(b)} >= 1`",
+                            evidence=_evidence(frame, Relation(">=", b, Integer(1)), res))
+                raise Abort
+            if res.status != PROVED:
+                self.report("SC503", _span(e.right), f"cannot prove the divisor {_s(b)} is at least 1; "
+                                                     f"add `require {_s(b)} >= 1` to settle it")
         if op == "/":
-            if not frame.real_division and not self.check_div(frame, a, b, e.span, ""):
+            if not (frame.real_division or frame.in_require) and not self.check_div(frame, a, b, e.span, ""):
                 raise Abort
             return a / b
         if op == "//":
@@ -813,6 +856,26 @@ class Checker:
             self.report("SC005", span, str(err))
             return POISON
         outs = out if isinstance(out, tuple) else (out,)
+        bad = False
+        for oo in outs:            # every dimension an operation creates must be >= 1
+            for d in oo.shape:
+                if isinstance(d, Variadic) or (isinstance(d, int) and d >= 1):
+                    continue
+                d = as_expr(d)
+                if d.is_positive is True:
+                    continue
+                res = frame.facts.positive(d)
+                if res.status == REFUTED:
+                    fa = f" ({res.fails_at()})" if res.counterexample else ""
+                    self.report("SC202", span, f"`{o.name}` gives a dimension {_s(d)} that can be less than 1{fa}",
+                                evidence=_evidence(frame, Relation(">=", d, Integer(1)), res))
+                    bad = True
+                    continue
+                if res.status != PROVED:
+                    self.report("SC503", span, f"`{o.name}`: cannot prove the dimension {_s(d)} is at least 1; "
+                                               f"add `require {_s(d)} >= 1` to settle it")
+        if bad:
+            return POISON
         tensors = []
         for oo in outs:
             frame.cost(as_expr(oo.params), as_expr(oo.flops))
@@ -964,6 +1027,7 @@ class Checker:
                                          f"expected {dtype}", [Note(p.span, "parameter declared here")])
             self.unify(frame, summ, p, shape, v, sp, sigma, var_sigma, bound_by, deferred)
         # dim params left out take their default, evaluated in the block's own terms
+        defaults = {}
         for (p, kind, sym, _) in summ.params:
             if kind == "dim" and sym not in sigma and p.default is not None:
                 scratch = Frame(block, self.global_facts, frame.path)
@@ -971,8 +1035,31 @@ class Checker:
                 d = self.eval_dim(scratch, p.default, "a parameter default")
                 if d is None:
                     raise Abort
-                sigma[sym] = d.xreplace(sigma)
+                defaults[sym] = d
+        for _ in range(len(defaults) + 1):   # a default may name another parameter: substitute to a fixpoint
+            resolved = {sym: subs(d, {**sigma, **defaults}) for sym, d in defaults.items()}
+            if resolved == defaults:
+                break
+            defaults = resolved
+        if any(d.free_symbols & set(defaults) for d in defaults.values()):
+            self.report("SC105", e.span, f"`{block.name}`: the parameter defaults refer to each other in a cycle")
+            raise Abort
+        sigma.update(defaults)
         self.check_deferred(frame, summ, sigma, deferred, bound_by)
+        for sym, val in sigma.items():       # every generic dimension the block assumed >= 1
+            if val.is_positive is True or sym not in set(summ.generics.values()):
+                continue
+            res = frame.facts.positive(val)
+            if res.status == REFUTED:
+                fa = f" ({res.fails_at()})" if res.counterexample else ""
+                self.report("SC202", e.span, f"call to `{block.name}` makes its dimension `{_s(sym)}` "
+                                             f"{_s(val)}, which can be less than 1{fa}",
+                            [Note(block.name_span, f"`{block.name}` is checked for `{_s(sym)}` >= 1")],
+                            _evidence(frame, Relation(">=", val, Integer(1)), res))
+                raise Abort
+            if res.status != PROVED:
+                self.report("SC503", e.span, f"call to `{block.name}`: cannot prove its dimension `{_s(sym)}` = "
+                                             f"{_s(val)} is at least 1; add `require {_s(val)} >= 1` to settle it")
         if poisoned:
             return POISON if summ.returns is None or len(summ.returns) == 1 else \
                 TupleV(tuple(POISON for _ in summ.returns))
@@ -1080,7 +1167,15 @@ class Checker:
         if res.status == PROVED:
             return
         if not frame.block.is_model and (r2.free_symbols & frame.generic):
+            # the callers must guarantee it, so the rest of this block may assume it
             frame.preconds.append((r2, rspan, f"inherited from `{block.name}`"))
+            facts = Facts.build(list(frame.facts.relations) + [r2])
+            if facts.contradiction():
+                self.report("SC402", call_span, f"call to `{block.name}` needs {r2.text()}, which contradicts "
+                                                f"the `require`s here: no sizes allow this call",
+                            [Note(rspan, f"`{block.name}` requires {rel.text()}")])
+                return
+            frame.facts = facts
             return
         why = "" if _note == "required here" else f" ({_note})"
         notes = [Note(rspan, f"`{block.name}` requires {rel.text()}{why}")]
@@ -1150,6 +1245,19 @@ class _RuleCtx(K.Rule):
                       _evidence(self.frame, Relation(">=", e, Integer(1)), res))
         self.c.report("SC503", self.span, f"{what}: cannot prove it is at least 1; add `require {_s(e)} >= 1`")
 
+    def is_one(self, e) -> bool:
+        """Is ``e`` 1 by the facts (``require n == 1``)?"""
+        return not isinstance(e, Variadic) and self.frame.facts.sub(as_expr(e)) == 1
+
+    def sign(self, e):
+        """-1 if ``e <= -1`` is proved, 1 if ``e >= 0`` is, else None (no report)."""
+        e = as_expr(e)
+        if self.frame.facts.nonneg(e).status == PROVED:
+            return 1
+        if self.frame.facts.nonneg(-e - 1).status == PROVED:
+            return -1
+        return None
+
     def broadcast(self, a, b, what):
         n = max(len(a), len(b))
         out = []
@@ -1167,10 +1275,10 @@ class _RuleCtx(K.Rule):
                 out.append(x)
                 continue
             x, y = as_expr(x), as_expr(y)
-            if x == y or y == 1:
+            if x == y or y == 1 or self.is_one(y):
                 out.append(x)
                 continue
-            if x == 1:
+            if x == 1 or self.is_one(x):
                 out.append(y)
                 continue
             res = self.frame.facts.equal(x, y)
@@ -1200,8 +1308,11 @@ def _s(e) -> str:
     return str(e) if isinstance(e, Variadic) else show(as_expr(e))
 
 
-def _evidence(frame, rel: Relation, res) -> tuple:
-    """What a refutation rests on: the failing relation, the sizes, the facts."""
+def _evidence(frame, rel: Relation, res) -> Optional[tuple]:
+    """What a refutation rests on: the failing relation, the sizes, the facts
+    (None for a relation of constants, which fails at every size)."""
+    if not rel.free_symbols:
+        return None
     return (rel, dict(res.env or {}), tuple(frame.facts.relations))
 
 

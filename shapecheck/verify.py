@@ -144,11 +144,19 @@ def _compare(model, execution, model_span):
             continue
         expected.setdefault(key, Counter())[shape] += times
         shown.setdefault(key, {})[shape] = _show(n.shape)
+    dtypes = {(n.path, n.name, n.span.file, n.span.line): n.dtype for n in model.nodes}
     actual: dict = {}
+    diags = []
+    wrong_dtype = set()
     for r in execution.records:
         actual.setdefault(r.key, Counter())[r.shape] += 1
         spans.setdefault(r.key, r.span)
-    diags = []
+        want = dtypes.get(r.key)
+        if want is not None and r.key not in skip and r.dtype != want and r.key not in wrong_dtype:
+            wrong_dtype.add(r.key)
+            diags.append((("dtype",) + r.key, Diagnostic(
+                CODE, r.span, f"`{r.name}` has dtype {r.dtype} in the NumPy run {at}, but the analysis "
+                              f"infers {want}")))
     for key in sorted(set(expected) | set(actual), key=lambda k: (k[2], k[3], k[0], k[1])):
         if key in skip:
             continue

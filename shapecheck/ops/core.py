@@ -180,6 +180,14 @@ class Rule:
     def broadcast(self, a: tuple, b: tuple, what: str) -> tuple:  # pragma: no cover
         raise NotImplementedError
 
+    def is_one(self, e) -> bool:  # pragma: no cover
+        """Is ``e`` equal to 1 under the facts?"""
+        raise NotImplementedError
+
+    def sign(self, e):  # pragma: no cover
+        """-1 when ``e <= -1`` is proved, 1 when ``e >= 0`` is, None otherwise."""
+        raise NotImplementedError
+
 
 def prod(dims):
     from sympy import Integer, Mul

@@ -21,7 +21,10 @@ def _promote(a: str, b: str) -> str:
 def _binary(name, fn):
     def rule(r, a: TensorArg, b: TensorArg):
         shape = r.broadcast(a.shape, b.shape, f"`{name}`")
-        return Out(shape, _promote(a.dtype, b.dtype), flops=numel(shape))
+        dtype = "float" if name == "div" else _promote(a.dtype, b.dtype)   # `/` is true division
+        if dtype == "bool" and name != "mul":
+            dtype = "int"     # NumPy: bool + bool is bool, but `-`, `//`, `%`, `**` give ints
+        return Out(shape, dtype, flops=numel(shape))
 
     def kernel(k, a, b):
         return fn(k.np, a, b)
@@ -39,9 +42,19 @@ _binary("mod", lambda np, a, b: np.mod(a, b))
 _binary("pow", lambda np, a, b: np.power(a, b))
 
 
+#: operations that keep an int tensor int (as NumPy does); the others give floats
+_KEEPS_INT = {"neg", "relu", "abs"}
+
+
 def _unary(name, fn, flops_per=1):
     def rule(r, x: TensorArg):
-        return Out(x.shape, "float" if name != "neg" else x.dtype, flops=flops_per * numel(x.shape))
+        if name in _KEEPS_INT:
+            if x.dtype == "bool" and name == "neg":
+                r.fail("SC308", "`-` of a bool tensor (NumPy refuses it)")
+            dtype = "float" if x.dtype == "float" else "int" if name == "relu" else x.dtype
+        else:
+            dtype = "float"
+        return Out(x.shape, dtype, flops=flops_per * numel(x.shape))
 
     def kernel(k, x):
         return fn(k.np, x)
@@ -149,7 +162,7 @@ def broadcast_to(r, x, shape):
             if d != t:
                 r.fail("SC302", f"broadcast_to: cannot match {d} with {t}")
             continue
-        if d == 1:
+        if d == 1 or r.is_one(d):
             continue
         r.same(t, d, "broadcast_to: a dimension must be 1 or equal to the target", "SC302")
     return Out(target, x.dtype)

@@ -91,6 +91,12 @@ def matmul(r, a, b):
     sa, sb = a.shape, b.shape
     if not sa or not sb:
         r.fail("SC304", "`@` needs operands of rank >= 1, got a scalar")
+    dtype = "float" if "float" in (a.dtype, b.dtype) else a.dtype
+    if len(sb) == 2 and not any(isinstance(d, Variadic) for d in sb) and not isinstance(sa[-1], Variadic):
+        # [..., k] @ [k, m] -> [..., m], whatever the leading dimensions (variadic ones included)
+        r.same(sa[-1], sb[0], "`@`: the last dimension of the left operand must equal the "
+                              "second-to-last of the right", "SC303")
+        return Out(sa[:-1] + (sb[1],), dtype, flops=2 * numel(sa) * sb[1])
     va, vb = len(sa) == 1, len(sb) == 1
     if va:
         sa = (1,) + sa
@@ -106,7 +112,7 @@ def matmul(r, a, b):
     batch = r.broadcast(sa[:-2], sb[:-2], "`@`: batch dimensions")
     shape = batch + ((n,) if not va else ()) + ((m,) if not vb else ())
     flops = 2 * numel(batch) * n * k_a * m
-    return Out(shape, "float" if "float" in (a.dtype, b.dtype) else a.dtype, flops=flops)
+    return Out(shape, dtype, flops=flops)
 
 
 _EINSUM_TERM = re.compile(r"^(\.\.\.)?[A-Za-z]*(\.\.\.)?[A-Za-z]*$")

@@ -11,7 +11,8 @@ def _reduction(name, np_name):
     def rule(r, x, ax, keepdims):
         i = axis(r, x.shape, ax, name)
         shape = x.shape[:i] + ((Integer(1),) if keepdims else ()) + x.shape[i + 1:]
-        dtype = "float" if name == "mean" else x.dtype
+        # as NumPy: mean is float; sum of bools counts them (int); max/min keep the dtype
+        dtype = "float" if name == "mean" else "int" if (name == "sum" and x.dtype == "bool") else x.dtype
         return Out(shape, dtype, flops=numel(x.shape))
 
     def kernel(k, x, axis, keepdims):

@@ -258,8 +258,9 @@ def _index_kernel(k, x, items):
 @op("index", Arg("x", TENSOR), Arg("items", "subscripts"), kernel=_index_kernel)
 def index(r, x, items):
     """`x[i, a:b, :]`: an integer removes its axis; a slice keeps it, sized
-    `stop - start` (negative constants count from the end). Ends past the
-    dimension are flagged."""
+    `stop - start`. A bound that is provably negative counts from the end (as
+    in NumPy); one whose sign depends on the sizes is flagged, and so is a
+    position past the dimension."""
     from sympy import Integer, ceiling
 
     shape = x.shape
@@ -275,23 +276,28 @@ def index(r, x, items):
             step = Integer(1) if step is None else step
             if not (step.is_Integer and step > 0):
                 r.fail("SC103", f"slice step must be a positive integer constant, got {step}")
-            if start is not None and _neg(start):
-                r.at_most(-start, d, f"slice start {start} on axis {n}")
-            start = Integer(0) if start is None else (d + start if _neg(start) else start)
-            if stop is None:
-                stop = d
-            elif _neg(stop):
-                stop = d + stop
-            else:
-                r.at_most(stop, d, f"slice end on axis {n}")
+            start = Integer(0) if start is None else _position(r, start, d, f"slice start on axis {n}", True)
+            stop = d if stop is None else _position(r, stop, d, f"slice end on axis {n}", True)
             r.at_most(start + 1, stop, f"slice on axis {n} must not be empty (start < end)")
             out.append(stop - start if step == 1 else ceiling((stop - start) / step))
         else:
-            if _neg(it):
-                r.at_most(-it, d, f"index {it} on axis {n}")
-            else:
-                r.at_most(it + 1, d, f"index {_show(it)} on axis {n} (must be < {_show(d)})")
+            _position(r, it, d, f"index {_show(it)} on axis {n}", False)
     return Out(tuple(out) + tuple(shape[len(items):]), x.dtype)
+
+
+def _position(r, e, d, what, is_bound):
+    """The position ``e`` on an axis of size ``d`` as an offset from the start:
+    negative counts from the end. Checks it lies inside the axis (a slice bound
+    may equal ``d``)."""
+    sign = -1 if _neg(e) else 1 if getattr(e, "is_nonnegative", False) else r.sign(e)
+    if sign is None:
+        r.fail("SC307", f"{what}: {_show(e)} may be negative (counting from the end) or not, depending on "
+                        f"the sizes; make its sign certain with a `require`")
+    if sign < 0:
+        r.at_most(-e, d, f"{what}: {_show(e)} counts from the end")
+        return d + e
+    r.at_most(e if is_bound else e + 1, d, f"{what} (must be {'<=' if is_bound else '<'} {_show(d)})")
+    return e
 
 
 def _neg(e) -> bool:
