@@ -200,6 +200,7 @@ def concat(r, tensors, ax):
     for t in tensors[1:]:
         if len(t.shape) != len(first):
             r.fail("SC304", f"concat: tensors of rank {len(first)} and {len(t.shape)}")
+        axis(r, t.shape, ax, "concat")     # the axis must be a known dimension of every tensor
         for k, (a, b) in enumerate(zip(first, t.shape)):
             if k != i:
                 if isinstance(a, Variadic) or isinstance(b, Variadic):
@@ -222,8 +223,11 @@ def stack(r, tensors, ax):
         if len(t.shape) != len(first):
             r.fail("SC304", f"stack: tensors of rank {len(first)} and {len(t.shape)}")
         for k, (a, b) in enumerate(zip(first, t.shape)):
-            if not (isinstance(a, Variadic) or isinstance(b, Variadic)):
-                r.same(a, b, f"stack: dimension {k} must be equal", "SC305")
+            if isinstance(a, Variadic) or isinstance(b, Variadic):
+                if a != b:
+                    r.fail("SC304", "stack: variadic dimensions differ")
+                continue
+            r.same(a, b, f"stack: dimension {k} must be equal", "SC305")
     i = axis(r, first, ax, "stack", extra=1)
     from sympy import Integer
     return Out(first[:i] + (Integer(len(tensors)),) + first[i:], tensors[0].dtype)
