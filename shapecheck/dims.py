@@ -605,36 +605,46 @@ def _denominators_positive(e) -> bool:
 
 
 def _floor_lower_bound(s):
-    """For an integer-valued ``s`` in which every ``floor(p/d)`` (``d`` a positive
-    integer constant) and ``ceiling(u)`` appears with a positive constant
-    coefficient, a polynomial ``P`` with ``P >= 0  =>  s >= 0``: replace
-    ``floor(p/d)`` by ``(p - d + 1)/d`` and ``ceiling(u)`` by ``u`` (lower
-    bounds ``L <= s``), then ``s >= 0`` follows from ``L > -1``, i.e. from
-    ``D*(L + 1) - 1 >= 0`` with ``D`` the common denominator. None if the
-    shape of ``s`` does not allow it."""
+    """A polynomial ``P`` with ``P >= 0  =>  s >= 0``, for an integer-valued
+    ``s`` whose floors and ceilings appear with constant coefficients, or None.
+
+    Each ``floor(p/d)`` / ``ceiling(p/d)`` (``p`` an integer polynomial, ``d`` a
+    positive integer constant or a product of dimensions) is replaced by the
+    bound that can only make ``s`` smaller: with a positive coefficient
+    ``floor(p/d) >= (p - d + 1)/d`` and ``ceiling(p/d) >= p/d``; with a negative
+    one ``floor(p/d) <= p/d`` and ``ceiling(p/d) <= (p + d - 1)/d``. That gives
+    ``L <= s``, and as ``s`` is an integer, ``L > -1`` suffices: writing
+    ``L + 1 = N / D`` with ``D > 0``, ``N`` times the common denominator of its
+    coefficients, minus 1, must be ``>= 0``."""
     repl = {}
+    expanded = sympy.expand(s)
     for atom in s.atoms(floor, ceiling):
-        coeff = sympy.expand(s).coeff(atom)
-        if not (coeff.is_number and coeff > 0):
+        coeff = expanded.coeff(atom)
+        if not (coeff.is_number and coeff != 0):
             return None
-        u = atom.args[0]
-        if isinstance(atom, ceiling):
-            repl[atom] = u
-            continue
-        num, den = sympy.fraction(sympy.together(u))
-        if not (den.is_Integer and den > 0 and num.is_polynomial() and _int_coeffs(sympy.expand(num))):
+        num, den = sympy.fraction(sympy.together(atom.args[0]))
+        if not (den.is_positive is True and den.is_polynomial() and num.is_polynomial()
+                and _int_coeffs(sympy.expand(num)) and _int_coeffs(sympy.expand(den))):
             return None
-        repl[atom] = (num - den + 1) / den
-    lower = sympy.expand(s.xreplace(repl) + 1)
-    if lower.has(floor, ceiling) or not lower.is_polynomial():
+        low = (coeff > 0) == isinstance(atom, floor)     # floor(+) and ceiling(-) need the slack
+        if isinstance(atom, floor):
+            repl[atom] = (num - den + 1) / den if low else num / den
+        else:
+            repl[atom] = num / den if not low else (num + den - 1) / den
+    lower = sympy.together(sympy.expand(s.xreplace(repl) + 1))
+    if lower.has(floor, ceiling):
         return None
-    syms = sorted(lower.free_symbols, key=str)
+    num, den = sympy.fraction(lower)
+    num = sympy.expand(num)
+    if den.is_positive is not True or not num.is_polynomial():
+        return None
+    syms = sorted(num.free_symbols, key=str)
     try:
-        coeffs = sympy.Poly(lower, *syms).coeffs() if syms else [lower]
+        coeffs = sympy.Poly(num, *syms).coeffs() if syms else [num]
     except sympy.PolynomialError:
         return None
-    den = functools.reduce(sympy.ilcm, [sympy.Rational(c).q for c in coeffs], 1)
-    return sympy.expand(den * lower - 1)
+    scale = functools.reduce(sympy.ilcm, [sympy.Rational(c).q for c in coeffs], 1)
+    return sympy.expand(scale * num - 1)
 
 
 def _int_coeffs(p) -> bool:

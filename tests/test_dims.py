@@ -95,3 +95,25 @@ def test_divisibility_chains(x, y, z):
     bb, cc = y * z, z
     aa = bb * x
     assert evaluate(a / c, env(a=aa, b=bb, c=cc)).denominator == 1
+
+
+floor_claims = st.sampled_from([
+    sympy.floor((a - b) / c) + 1, sympy.floor(a / 2) * 2 - a + 1, a - 2 * sympy.floor(a / 2),
+    2 * sympy.ceiling(a / 2) - a, sympy.ceiling(a / b) * b - a, sympy.floor((a + b) / c) - sympy.floor(a / c),
+    sympy.floor((a - 3) / 2) + 1, b - sympy.ceiling(a / c), sympy.floor(a * b / c) - sympy.floor(a / c) * b,
+])
+floor_facts = st.sampled_from([[], [Relation(">=", a, b)], [Relation(">=", a, 3)], [Relation("<=", a, c)]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(floor_claims, floor_facts, sizes, sizes, sizes)
+def test_floor_and_ceiling_bounds_are_sound(claim, facts, x, y, z):
+    # whatever the prover proves about floors and ceilings holds at every size the facts allow
+    f = Facts.build(facts)
+    r = f.nonneg(claim)
+    point = env(a=x, b=y, c=z)
+    if r.status == PROVED and all(rel.holds(point) for rel in facts):
+        assert evaluate(claim, point) >= 0
+    if r.status == REFUTED:
+        full = {**{a: 1, b: 1, c: 1}, **r.env}
+        assert evaluate(claim, full) < 0 and all(rel.holds(full) for rel in facts)
