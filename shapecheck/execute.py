@@ -34,6 +34,7 @@ from . import ir
 from .ops import OPS, BindError, bind
 from .ops import core as K
 from .span import Span
+from .values import ListV, Lit, TupleV, describe
 
 #: The largest block-call nesting the interpreter follows (recursion guard).
 MAX_CALL_DEPTH = 64
@@ -64,21 +65,6 @@ class DimV:
 
 
 @dataclass(frozen=True)
-class Lit:
-    value: object                   # str, bool, float or None
-
-
-@dataclass(frozen=True)
-class ListV:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class TupleV:
-    items: tuple
-
-
-@dataclass(frozen=True)
 class _Arg:
     """A call argument with its location (what :func:`ops.bind` matches)."""
     value: object
@@ -90,14 +76,7 @@ def _kind(v) -> str:
         return "a tensor"
     if isinstance(v, DimV):
         return "a dimension"
-    if isinstance(v, ListV):
-        return "a list"
-    if isinstance(v, TupleV):
-        return f"{len(v.items)} values"
-    if isinstance(v, Lit):
-        return {str: "a string", bool: "a boolean", float: "a number", type(None): "none"}.get(
-            type(v.value), "a constant")
-    return "a value"
+    return describe(v)
 
 
 def dtype_name(a) -> str:

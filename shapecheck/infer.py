@@ -20,6 +20,7 @@ from .dims import PROVED, REFUTED, DimError, Facts, Relation, as_expr, generic, 
 from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
 from .ops import core as K
 from .span import Span
+from .values import ListV, Lit, TupleV, describe
 
 # ---- values ---------------------------------------------------------------------------
 
@@ -40,21 +41,6 @@ class DimV:
 
 
 @dataclass(frozen=True)
-class Lit:
-    value: object                   # str, bool, None or float
-
-
-@dataclass(frozen=True)
-class ListV:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class TupleV:
-    items: tuple
-
-
-@dataclass(frozen=True)
 class BlockRef:
     name: str
 
@@ -64,16 +50,9 @@ def kind_of(v) -> str:
         return "a tensor"
     if isinstance(v, DimV):
         return "a dimension"
-    if isinstance(v, ListV):
-        return "a list"
-    if isinstance(v, TupleV):
-        return f"{len(v.items)} values"
     if isinstance(v, Variadic):
         return "a variadic dimension"
-    if isinstance(v, Lit):
-        return {str: "a string", bool: "a boolean", float: "a number", type(None): "none"}.get(
-            type(v.value), "a constant")
-    return "a value"
+    return describe(v)
 
 
 # ---- results ------------------------------------------------------------------------------
