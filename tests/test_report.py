@@ -271,3 +271,8 @@ def test_report_library_does_not_import_numpy():
             "render(report_path(%r), 'html'); print('numpy' in sys.modules)") % os.path.join(ROOT, "specs", "gpt2.shape")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_cli_formats_match_the_library():
+    from shapecheck.cli import report as cli_report
+    assert tuple(cli_report.FORMATS) == tuple(R.FORMATS)

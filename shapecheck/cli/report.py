@@ -7,10 +7,12 @@ import sys
 from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
+#: the formats of shapecheck.report (not imported here: `lint` builds this parser too)
+FORMATS = ("text", "markdown", "json", "html")
+
+
 def add_parser(subparsers):
     """Register ``report`` on an ``argparse`` sub-parser collection; returns the parser."""
-    from ..report import FORMATS
-
     p = subparsers.add_parser(
         "report", help="tabulate every tensor's shape, parameters and FLOPs, with closed-form totals",
         description="Check SPEC and report every named tensor in execution order (block internals at each "
