@@ -44,13 +44,30 @@ def timed(cmd, runs=RUNS, env=None) -> float:
     return statistics.median(times)
 
 
+def timed_pair(cmd_a, cmd_b, runs=RUNS, env=None) -> tuple:
+    """Median wall times of two commands run alternately (A B A B ...), so that a
+    drift in the machine's load touches both alike."""
+    env = {**os.environ, "PYTHONPATH": ROOT, **(env or {})}
+    for cmd in (cmd_a, cmd_b):
+        subprocess.run(cmd, capture_output=True, env=env, cwd=ROOT)
+    times = ([], [])
+    for _ in range(runs):
+        for i, cmd in enumerate((cmd_a, cmd_b)):
+            t = time.perf_counter()
+            p = subprocess.run(cmd, capture_output=True, env=env, cwd=ROOT)
+            times[i].append(time.perf_counter() - t)
+            if p.returncode not in (0, 1):
+                raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr.decode()[-2000:]}")
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def row(name, a_label, a, b_label, b, target):
     print(f"{name}: {a_label} {a:.3f}s / {b_label} {b:.3f}s = {a / b:.2f}x  (target {target})")
 
 
 def p1():
-    base = timed([PY, "-c", "import sympy, lark"])
-    lint = timed([PY, "-m", "shapecheck", "lint", "-q", os.path.join(ROOT, "specs", "transformer.shape")])
+    lint, base = timed_pair([PY, "-m", "shapecheck", "lint", "-q", os.path.join(ROOT, "specs", "transformer.shape")],
+                            [PY, "-c", "import sympy, lark"])
     row("P1 startup", "lint seed", lint, "import sympy, lark", base, "<= 1.5x")
 
 
@@ -59,7 +76,8 @@ def _report_cmd(spec, binds):
                                  env={**os.environ, "PYTHONPATH": ROOT}).returncode == 0
     if have_report:
         return [PY, "-m", "shapecheck", "report", spec, "--format", "json", "-o", os.devnull,
-                "--bind", ",".join(f"{k}={v}" for k, v in binds.items())]
+                "--bind", ",".join(f"{k}={v}" for k, v in binds.items())] if binds else \
+               [PY, "-m", "shapecheck", "report", spec, "--format", "json", "-o", os.devnull]
     # without the report command: check and evaluate the totals at the bindings
     code = ("import sys, shapecheck; r = shapecheck.check_path(sys.argv[1]); m = r.models['gpt2']; "
             "env = {m.dims[k]: v for k, v in {**m.examples, **dict(a.split('=') for a in sys.argv[2:])}.items()}; "
@@ -69,8 +87,8 @@ def _report_cmd(spec, binds):
 
 def p2():
     spec = os.path.join(ROOT, "specs", "gpt2.shape")
-    small = timed(_report_cmd(spec, {"n_layers": 2, "batch": 2, "seq_len": 7}))
-    big = timed(_report_cmd(spec, {"n_layers": 96, "batch": 2, "seq_len": 7}))
+    big, small = timed_pair(_report_cmd(spec, {"n_layers": 96, "batch": 2, "seq_len": 7}),
+                            _report_cmd(spec, {"n_layers": 2, "batch": 2, "seq_len": 7}))
     row("P2 repeat is free", "n_layers=96", big, "n_layers=2", small, "<= 1.1x")
 
 
@@ -118,8 +136,8 @@ def p4():
             paths[n] = os.path.join(tmp, f"calls{n}.shape")
             with open(paths[n], "w") as f:
                 f.write(_calls_spec(n))
-        t50 = timed([PY, "-m", "shapecheck", "lint", "-q", paths[50]])
-        t400 = timed([PY, "-m", "shapecheck", "lint", "-q", paths[400]])
+        t400, t50 = timed_pair([PY, "-m", "shapecheck", "lint", "-q", paths[400]],
+                               [PY, "-m", "shapecheck", "lint", "-q", paths[50]])
         row("P4 linear scale", "400 calls", t400, "50 calls", t50, "<= 9x")
     finally:
         shutil.rmtree(tmp)
@@ -162,7 +180,16 @@ def p5():
 
 SECTIONS = {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5}
 
+def _compile_package():
+    """Bytecode for the package, as `pip install` leaves it: this machine sets
+    PYTHONDONTWRITEBYTECODE, so without it every run would compile our sources
+    while sympy and lark load theirs precompiled."""
+    import compileall
+    compileall.compile_dir(os.path.join(ROOT, "shapecheck"), quiet=1)
+
+
 if __name__ == "__main__":
+    _compile_package()
     wanted = sys.argv[1:] or list(SECTIONS)
     print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; median of {RUNS} runs per figure")
     for name in wanted:
