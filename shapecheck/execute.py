@@ -385,7 +385,7 @@ class _Runner:
                                   dtype_name(value)))
 
     def do_assign(self, frame: _Frame, st: ir.Assign):
-        value = self.eval(frame, st.value)
+        value = self.value_of(frame, st.value)
         if len(st.targets) == 1:
             values = [value]
         elif isinstance(value, (TupleV, ListV)) and len(value.items) == len(st.targets):
@@ -393,7 +393,7 @@ class _Runner:
         else:
             n = len(value.items) if isinstance(value, (TupleV, ListV)) else 1
             raise ExecError(st.span, f"{len(st.targets)} names on the left but {n} value(s) on the right")
-        op = _op_name(st.value)
+        op = ir.op_name(st.value)
         for name, tspan, v in zip(st.targets, st.target_spans, values):
             if isinstance(v, np.ndarray):
                 frame.vars[name] = v
@@ -413,8 +413,8 @@ class _Runner:
     def call_block(self, frame: _Frame, e: ir.Call, block: ir.Block):
         if frame.depth >= MAX_CALL_DEPTH:
             raise ExecError(e.span, f"block calls nested deeper than {MAX_CALL_DEPTH} (recursive `{block.name}`?)")
-        pos = [(self.eval(frame, a), a.span) for a in e.args]
-        kws = [(k.name, self.eval(frame, k.value), k.span) for k in e.kwargs]
+        pos = [(self.value_of(frame, a), a.span) for a in e.args]
+        kws = [(k.name, self.value_of(frame, k.value), k.span) for k in e.kwargs]
         params = list(block.params)
         if len(pos) > len(params):
             raise ExecError(e.span, f"`{block.name}` takes {len(params)} arguments, got {len(pos)}")
@@ -459,7 +459,7 @@ class _Runner:
                 raise ExecError(e.span, f"`{block.name}` is missing argument `{p.name}`",
                                 [(p.span, "parameter declared here")])
         while waiting:   # a default may name a parameter whose own default comes later
-            ready = [p for p in waiting if not ({n.id for n in _ir_names(p.default)}
+            ready = [p for p in waiting if not (set(ir.names_in(p.default))
                                                 & {q.name for q in waiting})]
             if not ready:
                 raise ExecError(e.span, f"`{block.name}`: the parameter defaults refer to each other in a cycle")
@@ -491,7 +491,7 @@ class _Runner:
             else:
                 for item in p.shape.items:
                     if not isinstance(item, ir.Star):
-                        out.update(n for n in _names_in(item) if not self.is_global(n))
+                        out.update(n for n in ir.names_in(item) if not self.is_global(n))
         return out
 
     def is_global(self, n: str) -> bool:
@@ -530,7 +530,7 @@ class _Runner:
             progress = False
             for entry in list(pending):
                 item, d, p, sp, actual = entry
-                unbound = sorted({n for n in _names_in(item) if n in generics and n not in sub.dims})
+                unbound = sorted({n for n in ir.names_in(item) if n in generics and n not in sub.dims})
                 if len(unbound) > 1:
                     continue
                 if unbound:
@@ -576,13 +576,13 @@ class _Runner:
         return tuple(out)
 
     def eval_dim(self, frame, e, where: str) -> int:
-        v = self.eval(frame, e)
+        v = self.value_of(frame, e)
         if not isinstance(v, DimV):
             raise ExecError(e.span, f"{where} needs a dimension expression, got {_kind(v)}")
         return v.value
 
     def tensor(self, frame, e, where):
-        v = self.eval(frame, e)
+        v = self.value_of(frame, e)
         if not isinstance(v, np.ndarray):
             raise ExecError(e.span, f"{where} needs a tensor, got {_kind(v)}")
         return v
@@ -601,7 +601,7 @@ class _Runner:
             raise ExecError(node.span, f"`{n}` is a block; call it: {n}(...)")
         raise ExecError(node.span, f"undefined name `{n}`")
 
-    def eval(self, frame, e):
+    def value_of(self, frame, e):
         if isinstance(e, ir.Name):
             return self.lookup(frame, e)
         if isinstance(e, ir.Number):
@@ -616,18 +616,18 @@ class _Runner:
                         raise ExecError(it.span, f"unknown variadic dimension `*{it.name}`")
                     items.extend(DimV(d) for d in frame.variadics[it.name])
                 else:
-                    items.append(self.eval(frame, it))
+                    items.append(self.value_of(frame, it))
             return ListV(tuple(items))
         if isinstance(e, ir.Neg):
-            v = self.eval(frame, e.operand)
+            v = self.value_of(frame, e.operand)
             if isinstance(v, DimV):
                 return DimV(-v.value)
             if isinstance(v, Lit) and isinstance(v.value, float):
                 return Lit(-v.value)
             return self.apply_op(OPS["neg"], [_Arg(v, e.operand.span)], [], e.span)
         if isinstance(e, ir.BinOp):
-            a = self.eval(frame, e.left)
-            b = self.eval(frame, e.right)
+            a = self.value_of(frame, e.left)
+            b = self.value_of(frame, e.right)
             if isinstance(a, DimV) and isinstance(b, DimV) and e.op != "@":
                 return DimV(dim_arith(e.op, a.value, b.value, e.span, exact=not frame.real_division))
             name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
@@ -647,7 +647,7 @@ class _Runner:
             # inside floor()/ceil() `/` is true division: evaluate with fractions
             saved, frame.real_division = frame.real_division, True
             try:
-                v = self.eval(frame, e.args[0])
+                v = self.value_of(frame, e.args[0])
             finally:
                 frame.real_division = saved
             if isinstance(v, DimV):
@@ -655,7 +655,7 @@ class _Runner:
                 return DimV(math.floor(q) if name == "floor" else math.ceil(q))
             pos = [v]
         else:
-            pos = [self.eval(frame, a) for a in e.args]
+            pos = [self.value_of(frame, a) for a in e.args]
         if name in ("min", "max", "floor", "ceil") and pos and not e.kwargs and \
                 all(isinstance(v, DimV) for v in pos):
             vals = [v.value for v in pos]
@@ -670,11 +670,11 @@ class _Runner:
         if o is None or name in _INTERNAL:
             raise ExecError(e.func_span, f"unknown operation `{name}`")
         args = [_Arg(v, a.span) for v, a in zip(pos, e.args)]
-        kws = [(k.name, _Arg(self.eval(frame, k.value), k.span), k.span) for k in e.kwargs]
+        kws = [(k.name, _Arg(self.value_of(frame, k.value), k.span), k.span) for k in e.kwargs]
         return self.apply_op(o, args, kws, e.span)
 
     def index(self, frame, e: ir.Index):
-        base = self.eval(frame, e.base)
+        base = self.value_of(frame, e.base)
         if not isinstance(base, np.ndarray):
             raise ExecError(e.base.span, f"indexing needs a tensor, got {_kind(base)}")
         shape = base.shape
@@ -794,16 +794,6 @@ _WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimen
 _NOSPAN = Span("<globals>", 1, 1, 1, 2)
 
 
-def _ir_names(e):
-    """The ``Name`` nodes of an IR expression."""
-    if isinstance(e, ir.Name):
-        yield e
-    for v in vars(e).values() if hasattr(e, "__dataclass_fields__") else ():
-        for x in (v if isinstance(v, tuple) else (v,)):
-            if hasattr(x, "__dataclass_fields__") and not isinstance(x, Span):
-                yield from _ir_names(x)
-
-
 def dim_arith(op: str, a, b, span: Optional[Span] = None, exact: bool = True):
     """Exact arithmetic of dimension expressions; ``/`` must divide (unless
     ``exact`` is False, inside ``floor()``/``ceil()``, where it gives a Fraction).
@@ -873,31 +863,6 @@ def _literal_sizes(prog: Program) -> list:
     except AttributeError:  # pragma: no cover
         pass
     return result
-
-
-def _names_in(e):
-    if isinstance(e, ir.Name):
-        yield e.id
-    elif isinstance(e, ir.BinOp):
-        yield from _names_in(e.left)
-        yield from _names_in(e.right)
-    elif isinstance(e, ir.Neg):
-        yield from _names_in(e.operand)
-    elif isinstance(e, ir.Call):
-        for a in e.args:
-            yield from _names_in(a)
-
-
-def _op_name(e) -> str:
-    if isinstance(e, ir.Call):
-        return e.func
-    if isinstance(e, ir.BinOp):
-        return {"@": "matmul"}.get(e.op, e.op)
-    if isinstance(e, ir.Index):
-        return "index"
-    if isinstance(e, ir.Name):
-        return "alias"
-    return type(e).__name__.lower()
 
 
 def _show_ir(e) -> str:

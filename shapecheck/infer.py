@@ -227,7 +227,7 @@ class Checker:
                     if isinstance(item, ir.Star):
                         s.variadics.add(item.name)
                         continue
-                    for n in _names_in(item):
+                    for n in ir.names_in(item):
                         if n not in s.generics and self.global_lookup(n) is None:
                             s.generics[n] = generic(n)
         frame = Frame(block, self.global_facts, (block.name,))
@@ -297,7 +297,7 @@ class Checker:
         ones before it), those over plain dimensions before the `let`s, the
         ones naming a `let` after them. Returns the relations with their spans."""
         let_names = {st.name for st in lets}
-        first = [c for c in conds if not (set(_names_in(c.left)) | set(_names_in(c.right))) & let_names]
+        first = [c for c in conds if not (set(ir.names_in(c.left)) | set(ir.names_in(c.right))) & let_names]
         later = [c for c in conds if c not in first]
         added = []
 
@@ -413,7 +413,7 @@ class Checker:
 
     def do_assign(self, frame: Frame, st: ir.Assign):
         frame.stmt_params, frame.stmt_flops = [], []
-        value = self.eval(frame, st.value)
+        value = self.value_of(frame, st.value)
         params = sympy.expand(sympy.Add(*frame.stmt_params))   # what this statement costs, once
         flops = sympy.expand(sympy.Add(*frame.stmt_flops))
         if len(st.targets) == 1:
@@ -434,7 +434,7 @@ class Checker:
                 self.report("SC106", st.annotation.span, "an annotation needs a single target")
             else:
                 self.check_annotation(frame, st, values[0])
-        op = _op_name(st.value)
+        op = ir.op_name(st.value)
         for i, (name, v) in enumerate(zip(st.targets, values)):
             if isinstance(v, (Lit, BlockRef)) or isinstance(v, ListV):
                 self.report("SC103", st.target_spans[i], f"`{name}` must be a tensor or a dimension, "
@@ -514,7 +514,7 @@ class Checker:
     def do_return(self, frame: Frame, st: ir.Return):
         values = []
         for e in st.values:
-            v = self.eval(frame, e)
+            v = self.value_of(frame, e)
             if not isinstance(v, Tensor):
                 self.report("SC103", _span(e), f"`return` needs a tensor, got {kind_of(v)}")
                 v = POISON
@@ -601,7 +601,7 @@ class Checker:
         return tuple(out) if ok else None
 
     def eval_dim(self, frame, e, where: str):
-        v = self.eval(frame, e)
+        v = self.value_of(frame, e)
         if isinstance(v, DimV):
             return v.expr
         if v is not POISON:
@@ -609,7 +609,7 @@ class Checker:
         return None
 
     # -- expressions -------------------------------------------------------------------------------
-    def eval(self, frame: Frame, e):
+    def value_of(self, frame: Frame, e):
         try:
             return self._eval(frame, e)
         except Abort:
@@ -1306,31 +1306,6 @@ def _binop(a, op, b) -> str:
 
 def _span(e) -> Span:
     return e.span
-
-
-def _names_in(e):
-    if isinstance(e, ir.Name):
-        yield e.id
-    elif isinstance(e, ir.BinOp):
-        yield from _names_in(e.left)
-        yield from _names_in(e.right)
-    elif isinstance(e, ir.Neg):
-        yield from _names_in(e.operand)
-    elif isinstance(e, ir.Call):
-        for a in e.args:
-            yield from _names_in(a)
-
-
-def _op_name(e) -> str:
-    if isinstance(e, ir.Call):
-        return e.func
-    if isinstance(e, ir.BinOp):
-        return {"@": "matmul"}.get(e.op, e.op)
-    if isinstance(e, ir.Index):
-        return "index"
-    if isinstance(e, ir.Name):
-        return "alias"
-    return type(e).__name__.lower()
 
 
 def _subst(e, sigma):

@@ -1,4 +1,4 @@
-"""The IR: frozen dataclasses with a Span on every node and no logic.
+"""The IR: frozen dataclasses with a Span on every node, and two read-only queries.
 
 Lowering (:mod:`shapecheck.lower`) builds it from the parse tree; the symbolic
 interpreter (:mod:`shapecheck.infer`) and the numeric one
@@ -231,3 +231,37 @@ Item = Union[Use, DimDecl, Let, Require, Block]
 class Module:
     path: str
     items: tuple[Item, ...]
+
+
+# ---- queries on the IR (shared by both interpreters) -----------------------------
+
+def names_in(e):
+    """The names a dimension expression mentions (calls' positional arguments included).
+
+    >>> sp = Span("f", 1, 1, 1, 2)
+    >>> list(names_in(BinOp("/", Name("d", sp), Call("min", (Name("h", sp),), (), sp, sp), sp)))
+    ['d', 'h']
+    """
+    if isinstance(e, Name):
+        yield e.id
+    elif isinstance(e, BinOp):
+        yield from names_in(e.left)
+        yield from names_in(e.right)
+    elif isinstance(e, Neg):
+        yield from names_in(e.operand)
+    elif isinstance(e, Call):
+        for a in e.args:
+            yield from names_in(a)
+
+
+def op_name(e) -> str:
+    """The operation a statement's value applies last (for node records)."""
+    if isinstance(e, Call):
+        return e.func
+    if isinstance(e, BinOp):
+        return {"@": "matmul"}.get(e.op, e.op)
+    if isinstance(e, Index):
+        return "index"
+    if isinstance(e, Name):
+        return "alias"
+    return type(e).__name__.lower()

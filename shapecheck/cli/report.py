@@ -13,6 +13,8 @@ FORMATS = ("text", "markdown", "json", "html")
 
 def add_parser(subparsers):
     """Register ``report`` on an ``argparse`` sub-parser collection; returns the parser."""
+    from .verify import add_bind_option
+
     p = subparsers.add_parser(
         "report", help="tabulate every tensor's shape, parameters and FLOPs, with closed-form totals",
         description="Check SPEC and report every named tensor in execution order (block internals at each "
@@ -22,9 +24,7 @@ def add_parser(subparsers):
                     "errors; 2: a usage error. Conventions: docs/reports.md.")
     p.add_argument("spec", metavar="SPEC", help="the spec file (*.shape)")
     p.add_argument("--model", metavar="NAME", help="report only this model (default: every model)")
-    p.add_argument("--bind", metavar="NAME=N", action="extend", nargs="+", default=[],
-                   help="fix dimension sizes, overriding example values (--bind batch=2 seq_len=7; "
-                        "repeatable; NAME=N[,NAME=N...])")
+    add_bind_option(p)
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--depth", metavar="N", type=int, default=None,
                    help="show block internals down to N levels of calls (1: the model's own tensors; "

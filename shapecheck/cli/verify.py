@@ -22,6 +22,13 @@ def parse_size(text: str) -> int:
     return int(n * 1024 ** " kmgt".index(unit or " "))
 
 
+def add_bind_option(p, more: str = "") -> None:
+    """``--bind NAME=N ...`` (several after one flag, repeatable, or comma lists)."""
+    p.add_argument("--bind", metavar="NAME=N", action="extend", nargs="+", default=[],
+                   help="fix dimension sizes, overriding example values (--bind batch=2 seq_len=7; "
+                        "repeatable; NAME=N[,NAME=N...])" + more)
+
+
 def parse_binds(items) -> dict:
     """``["batch=2", "seq_len=7,d=4"]`` -> ``{"batch": 2, "seq_len": 7, "d": 4}``.
 
@@ -58,9 +65,7 @@ def add_parser(subparsers):
                     "2: a usage error.")
     p.add_argument("spec", metavar="SPEC", help="the spec file (*.shape)")
     p.add_argument("--model", metavar="NAME", help="verify only this model (default: every model)")
-    p.add_argument("--bind", metavar="NAME=N", action="extend", nargs="+", default=[],
-                   help="fix dimension sizes (--bind batch=2 seq_len=7; repeatable; NAME=N[,NAME=N...]); "
-                        "defaults from [tool.shapecheck] bind in pyproject.toml")
+    add_bind_option(p, "; defaults from [tool.shapecheck] bind in pyproject.toml")
     p.add_argument("--samples", metavar="N", type=int, default=3,
                    help="random small size assignments to run besides the example sizes (default 3)")
     p.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
