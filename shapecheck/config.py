@@ -201,3 +201,33 @@ def parse_config(table, path: str) -> Config:
             raise ConfigError(f"{where}: `bind.{name}` must be a positive integer, got {value!r}")
         cfg.bind[name] = value
     return cfg
+
+
+#: findings that mean the run itself failed: never filtered (the command line exits 2)
+RUN_FAILURES = frozenset({"SC002", "SC003"})
+#: a file with one of these was not (fully) analysed: its suppressions are not judged unused
+NOT_ANALYSED = frozenset({"SC001", "SC002", "SC003", "SC005"})
+
+
+def apply_policy(diags, *, select=(), ignore=(), severity=None, warnings_as_errors=False) -> list:
+    """Filter and re-grade findings: ``select``/``ignore`` selectors, the
+    ``severity`` table (code or prefix -> error | warning | off; the longest
+    match wins), then ``warnings_as_errors``. SC002 and SC003 pass unchanged."""
+    import dataclasses
+
+    out = []
+    for d in diags:
+        if d.code not in RUN_FAILURES:
+            if select and not matches(d.code, select):
+                continue
+            if ignore and matches(d.code, ignore):
+                continue
+            level = severity_for(d.code, severity or {})
+            if level == "off":
+                continue
+            if level is not None and level != d.severity:
+                d = dataclasses.replace(d, severity=level)
+            if warnings_as_errors and d.severity == "warning":
+                d = dataclasses.replace(d, severity="error")
+        out.append(d)
+    return out

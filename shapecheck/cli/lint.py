@@ -18,11 +18,9 @@ import sys
 
 from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
+from ..config import NOT_ANALYSED, RUN_FAILURES, apply_policy  # noqa: F401  (shared with the language server)
+
 FORMATS = ("text", "json", "sarif", "github")
-#: findings that mean the run itself failed: never filtered, always exit 2
-RUN_FAILURES = frozenset({"SC002", "SC003"})
-#: a file with one of these was not (fully) analysed: its suppressions are not judged unused
-NOT_ANALYSED = frozenset({"SC001", "SC002", "SC003", "SC005"})
 
 
 def add_parser(sub) -> None:
@@ -117,30 +115,6 @@ def _relocate(d, old: str, new: str, Note):
         return dataclasses.replace(span, file=new) if span is not None and span.file == old else span
     notes = tuple(Note(move(n.span), n.message) for n in d.notes)
     return dataclasses.replace(d, span=move(d.span), notes=notes)
-
-
-def apply_policy(diags, *, select=(), ignore=(), severity=None, warnings_as_errors=False) -> list:
-    """Filter and re-grade findings: ``select``/``ignore`` selectors, the
-    ``severity`` table (code or prefix -> error | warning | off; the longest
-    match wins), then ``warnings_as_errors``. SC002 and SC003 pass unchanged."""
-    from ..config import matches, severity_for
-
-    out = []
-    for d in diags:
-        if d.code not in RUN_FAILURES:
-            if select and not matches(d.code, select):
-                continue
-            if ignore and matches(d.code, ignore):
-                continue
-            level = severity_for(d.code, severity or {})
-            if level == "off":
-                continue
-            if level is not None and level != d.severity:
-                d = dataclasses.replace(d, severity=level)
-            if warnings_as_errors and d.severity == "warning":
-                d = dataclasses.replace(d, severity="error")
-        out.append(d)
-    return out
 
 
 def run(args) -> int:
