@@ -41,6 +41,7 @@ _TABLE = [
     ("SC203", ERROR, "unsatisfiable-requires", "no sizes satisfy the `require`s"),
     ("SC204", ERROR, "bad-dimension-expression", "a dimension expression is malformed (non-integer, unsupported)"),
     ("SC205", ERROR, "example-breaks-require", "the example values of the dims break a `require`"),
+    ("SC206", ERROR, "let-cycle", "`let`s that depend on each other in a cycle"),
     # operation shape rules
     ("SC301", ERROR, "annotation-mismatch", "the inferred shape differs from the `: shape` annotation"),
     ("SC302", ERROR, "broadcast-mismatch", "operands cannot be broadcast together"),

@@ -33,6 +33,8 @@ import numpy as np
 from . import ir
 from .ops import OPS, BindError, bind
 from .ops import core as K
+from .program import Program
+from .skeleton import let_order
 from .span import Span
 from .values import ListV, Lit, TupleV, describe
 
@@ -116,70 +118,27 @@ class Execution:
     flops_unknown: tuple = ()       # operations executed that op_flops has no rule for
 
 
-# ---- loading (parse + lower, `use` resolved; no symbolic analysis) -----------------------------
+# ---- loading: the one loader (shapecheck.program), no symbolic analysis -------------------------
 
 
-@dataclass
-class Program:
-    """The global items of a spec and the files it uses."""
-    path: str
-    module: Optional[ir.Module] = None
-    dims: dict = field(default_factory=dict)       # name -> (example ir expr | None, span)
-    lets: dict = field(default_factory=dict)       # name -> ir.Let
-    requires: list = field(default_factory=list)   # ir.Compare
-    blocks: dict = field(default_factory=dict)
-    models: dict = field(default_factory=dict)
-    errors: list = field(default_factory=list)     # Diagnostics from reading/parsing
+def load_program(path: str, read: Optional[Callable[[str], str]] = None, text: Optional[str] = None) -> Program:
+    """Load ``path`` and every file it `use`s into a :class:`~shapecheck.program.Program`
+    (:func:`shapecheck.api.check_path` gives the same one in ``Result.program``).
+    Raises :class:`ExecError` at the first loading error (unreadable, syntax, `use`)."""
+    from .diagnostics import Reporter
+    from .program import Loader
+    from .program import load_program as load
 
-
-from .source import read_text as _read  # the same reader as the analysis: the same lines
-
-
-def load_program(path: str, read: Callable[[str], str] = _read, text: Optional[str] = None) -> Program:
-    """Parse and lower ``path`` and every file it `use`s into a :class:`Program`."""
-    from .lower import LimitError, lower
-    from .parse import parse
-
-    prog = Program(path)
-    seen: set = set()
-
-    def load(p, src=None):
-        if p in seen:
-            return None
-        seen.add(p)
-        try:
-            src = read(p) if src is None else src
-        except (OSError, UnicodeDecodeError) as e:
-            raise ExecError(Span(p, 1, 1, 1, 2), f"cannot read {p}: {e}") from None
-        tree, diag = parse(src, p)
-        if diag is not None:
-            prog.errors.append(diag)
-            return None
-        try:
-            mod = lower(tree, p)
-        except LimitError as e:
-            raise ExecError(e.span, e.message) from None
-        for item in mod.items:
-            if isinstance(item, ir.Use):
-                load(os.path.normpath(os.path.join(os.path.dirname(p), item.path)))
-        for item in mod.items:
-            if isinstance(item, ir.DimDecl):
-                for d in item.items:
-                    prog.dims.setdefault(d.name, (d.value, d.span))
-            elif isinstance(item, ir.Let):
-                prog.lets.setdefault(item.name, item)
-            elif isinstance(item, ir.Require):
-                prog.requires.extend(item.conds)
-            elif isinstance(item, ir.Block):
-                (prog.models if item.is_model else prog.blocks).setdefault(item.name, item)
-        return mod
-
-    prog.module = load(path, text)
+    reporter = Reporter()
+    prog = load(path, reporter, Loader(read), text)
+    errors = [d for d in reporter.sorted() if d.is_error]
+    if errors:
+        raise ExecError(errors[0].span, f"{errors[0].code} {errors[0].message}")
     return prog
 
 
 def program_from_source(text: str, path: str = "<string>") -> Program:
-    """A :class:`Program` from spec text (its `use`s are read from disk)."""
+    """A :class:`~shapecheck.program.Program` from spec text (its `use`s are read from disk)."""
     return load_program(path, text=text)
 
 
@@ -307,12 +266,14 @@ class _Runner:
         return frame.returns or ()
 
     def prepass(self, frame: _Frame, at: Optional[Span] = None):
-        conds = []
-        for st in frame.block.body:
-            if isinstance(st, ir.Let):
-                frame.dims[st.name] = self.eval_dim(frame, st.value, f"`let {st.name}`")
-            elif isinstance(st, ir.Require):
-                conds.extend(st.conds)
+        """The body's top-level `let`s (in dependency order) and `require`s."""
+        lets = [st for st in frame.block.body if isinstance(st, ir.Let)]
+        order, cycles = let_order(lets)
+        if cycles:
+            raise ExecError(cycles[0][0].name_span, f"`let {cycles[0][0].name}` depends on itself")
+        for st in order:
+            frame.dims[st.name] = self.eval_dim(frame, st.value, f"`let {st.name}`")
+        conds = [c for st in frame.block.body if isinstance(st, ir.Require) for c in st.conds]
         self.check_requires(frame, conds, at, frame.block.name)
 
     def run_body(self, frame: _Frame, body):
@@ -495,7 +456,7 @@ class _Runner:
         return out
 
     def is_global(self, n: str) -> bool:
-        return n in self.prog.lets or n in self.prog.dims or n in self.prog.blocks
+        return self.prog.is_global(n)
 
     def unify(self, sub, block, p, arr, sp, generics, pending):
         items = list(p.shape.items)
@@ -994,7 +955,7 @@ def run(prog: Program, model: str, bindings: dict, seed: int = 0, int_high: Opti
     r = _Runner(prog, bindings, seed, int_high, dtype)
     missing = sorted(n for n in prog.dims if n not in r.bind)
     if missing:
-        raise ExecError(prog.dims[missing[0]][1], "no value for dimension" + ("s " if len(missing) > 1 else " ")
+        raise ExecError(prog.dims[missing[0]].span, "no value for dimension" + ("s " if len(missing) > 1 else " ")
                         + ", ".join(f"`{m}`" for m in missing))
     outs = r.run_model(prog.models[model])
     return Execution(model, dict(r.bind), r.records, r.params,

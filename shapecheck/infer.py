@@ -19,6 +19,7 @@ from .diagnostics import Note, Reporter
 from .dims import PROVED, REFUTED, DimError, Facts, Relation, as_expr, generic, mod, power, show, subs
 from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
 from .ops import core as K
+from .skeleton import let_order
 from .span import Span
 from .values import ListV, Lit, TupleV, describe
 
@@ -120,13 +121,44 @@ class Summary:
 
 @dataclass
 class Scope:
-    """Everything global to a checked file (its own items and those it `use`s)."""
+    """Everything global to a checked file (its own items and those it `use`s),
+    in symbolic terms: built from a :class:`shapecheck.program.Program`."""
+    program: object = None
     dims: dict = field(default_factory=dict)        # name -> (symbol, example expr|None, span)
     lets: dict = field(default_factory=dict)        # name -> (expr, span)
     relations: list = field(default_factory=list)   # (Relation, Span)
     blocks: dict = field(default_factory=dict)      # name -> ir.Block
     models: dict = field(default_factory=dict)      # name -> ir.Block
     broken: set = field(default_factory=set)        # global lets that failed (already reported)
+
+
+@dataclass
+class Checked:
+    """What :func:`check_program` finds: the global scope, the example sizes,
+    and the summary of each of the checked file's own models."""
+    scope: Scope
+    examples: dict                                  # dimension name -> int
+    models: dict                                    # model name -> Summary
+
+
+def check_program(program, reporter: Reporter) -> Checked:
+    """Check a :class:`shapecheck.program.Program` symbolically: its global
+    phase (lets and requires as a set, example values, SC205), then each block
+    and model of the checked file itself."""
+    from .dims import dim
+    scope = Scope(program, {n: (dim(n), d.value, d.span) for n, d in program.dims.items()},
+                  blocks=dict(program.blocks), models=dict(program.models))
+    checker = Checker(scope, reporter)
+    examples = checker.check_globals()
+    for name, block in scope.blocks.items():
+        if program.own(block):
+            checker.summary(name)
+    models = {name: checker.check_block(block) for name, block in scope.models.items() if program.own(block)}
+    return Checked(scope, examples, models)
+
+
+#: the frame of the global phase (lets and requires outside any block)
+_GLOBALS = ir.Block("<globals>", (), None, (), True, Span("<globals>", 1, 1, 1, 2), Span("<globals>", 1, 1, 1, 2))
 
 
 class Abort(Exception):
@@ -189,6 +221,44 @@ class Checker:
         if name in self.scope.blocks:
             return BlockRef(name)
         return None
+
+    def check_globals(self) -> dict:
+        """The global phase: every `let` and `require` of the file and the files
+        it uses, solved as a set (:meth:`establish`); then the example values
+        (SC204) and the requires they break (SC205). Returns the examples."""
+        from .dims import EvalError
+        prog, scope = self.scope.program, self.scope
+        frame = Frame(_GLOBALS, self.global_facts, ("<globals>",))
+        scope.relations.extend(self.establish(frame, list(prog.lets.values()), list(prog.requires)))
+        for name, let in prog.lets.items():
+            if name in frame.dims:
+                scope.lets[name] = (frame.dims[name], let.span)
+            else:
+                scope.broken.add(name)
+        self.global_facts = frame.facts
+        examples = {}
+        for name, (sym, value, span) in scope.dims.items():
+            if value is None:
+                continue
+            v = self.eval_dim(frame, value, f"the example value of `{name}`")
+            if v is None:
+                continue
+            if not v.is_Integer or v < 1:
+                self.report("SC204", span, f"the example value of `{name}` must be a positive integer, got {v}")
+            else:
+                examples[name] = int(v)
+        env = {scope.dims[n][0]: v for n, v in examples.items()}
+        own = prog.module.path if prog.module is not None else None
+        for rel, span in scope.relations:
+            if rel.free_symbols and rel.free_symbols <= set(env) and span.file == own:
+                try:
+                    ok = rel.holds(env)
+                except (EvalError, ArithmeticError):
+                    continue
+                if not ok:
+                    shown = ", ".join(f"{s.name}={env[s]}" for s in sorted(rel.free_symbols, key=lambda s: s.name))
+                    self.report("SC205", span, f"the example values break `require {rel.text()}` ({shown})")
+        return examples
 
     # -- blocks ------------------------------------------------------------------------------------
     def summary(self, name: str, call_span: Optional[Span] = None,
@@ -288,23 +358,35 @@ class Checker:
         the facts under which every statement is checked."""
         lets = [st for st in frame.block.body if isinstance(st, ir.Let)]
         conds = [c for st in frame.block.body if isinstance(st, ir.Require) for c in st.conds]
-        for rel, span in self.establish(frame, lets, conds, lambda st: self.do_let(frame, st)):
+        for rel, span in self.establish(frame, lets, conds):
             if not frame.block.is_model:   # a model's requires are facts, not preconditions
                 frame.preconds.append((rel, span, "required here"))
 
-    def establish(self, frame: Frame, lets, conds, do_let):
-        """Add `require`s to ``frame.facts`` one by one (each checked under the
-        ones before it), those over plain dimensions before the `let`s, the
-        ones naming a `let` after them. Returns the relations with their spans."""
-        let_names = {st.name for st in lets}
-        first = [c for c in conds if not (set(ir.names_in(c.left)) | set(ir.names_in(c.right))) & let_names]
-        later = [c for c in conds if c not in first]
+    def establish(self, frame: Frame, lets, conds):
+        """Solve one level's declarations as a set, whatever their order: the
+        `let`s in dependency order (a cycle is SC206), each read as written;
+        then every `require` becomes a fact (a `require` naming a `let` is a
+        fact about the let's expression), each checked against the ones before
+        it (SC203); then each `let`'s own arithmetic is checked under all of
+        them. Returns the relations with their spans."""
+        order = self.let_order(frame, lets)
+        saved, frame.in_require = frame.in_require, True   # read as written, checked below
+        try:
+            for st in order:
+                if st.name in frame.vars:      # in a cycle (reported)
+                    continue
+                v = self.eval_dim(frame, st.value, f"`let {st.name}`")
+                if v is None:
+                    frame.vars[st.name] = POISON    # reported already: later uses stay silent
+                else:
+                    frame.dims[st.name] = v
+        finally:
+            frame.in_require = saved
         added = []
-
-        def add(c):
+        for c in conds:
             rel = self.relation(frame, c)
             if rel is None:
-                return
+                continue
             added.append((rel, c.span))
             facts = Facts.build(list(frame.facts.relations) + [rel])
             # an equality or divisibility rewrites the earlier facts: check them all again
@@ -312,19 +394,35 @@ class Checker:
             if facts.contradiction(new=new):
                 self.report("SC203", c.span, f"no sizes satisfy `require {rel.text()}` together with the "
                                              f"`require`s before it")
-                return
+                continue
             frame.facts = facts
-
-        for c in first:
-            add(c)
-        for st in lets:
-            do_let(st)
-        for c in later:
-            add(c)
+        for st in order:
+            if st.name in frame.dims and self.eval_dim(frame, st.value, f"`let {st.name}`") is None:
+                del frame.dims[st.name]
+                frame.vars[st.name] = POISON
         return added
 
+    def let_order(self, frame: Frame, lets) -> list:
+        """``lets`` in dependency order; a name defined twice is SC102, a cycle
+        SC206 (its members are poisoned, so later uses stay silent)."""
+        unique: dict = {}
+        for st in lets:
+            if st.name in frame.dims or st.name in unique:
+                self.report("SC102", st.name_span, f"`{st.name}` is already defined")
+                continue
+            unique[st.name] = st
+        order, cycles = let_order(unique.values())
+        for cycle in cycles:
+            chain = " -> ".join([p.name for p in cycle] + [cycle[0].name])
+            self.report("SC206", cycle[0].name_span, f"`let {cycle[0].name}` depends on itself: {chain}",
+                        [Note(p.name_span, f"`{p.name}` is defined here") for p in cycle[1:]])
+            for p in cycle:
+                frame.vars[p.name] = POISON
+        return order
+
     def do_let(self, frame, st: ir.Let):
-        if st.name in frame.dims or (frame.block is None and st.name in self.scope.lets):
+        """A `let` nested in a `repeat` body: evaluated where it stands."""
+        if st.name in frame.dims:
             self.report("SC102", st.name_span, f"`{st.name}` is already defined")
         v = self.eval_dim(frame, st.value, f"`let {st.name}`")
         if v is not None:

@@ -248,7 +248,7 @@ def verify(path: str, model: Optional[str] = None, binds: Optional[dict] = None,
     if default_binds:
         known = {d for m in res.models.values() for d in m.dims}
         binds = {**{k: v for k, v in default_binds.items() if k in known}, **binds}
-    prog = X.load_program(path)
+    prog = res.program          # the same Program the analysis read: parsed once
     seen_diags: dict = {}
     for name in ([model] if model else list(res.models)):
         m = res.models[name]

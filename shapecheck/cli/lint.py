@@ -83,7 +83,7 @@ def check_files(files) -> tuple:
     out, seen = [], set()
     for f in files:
         key = None
-        if f not in loader.modules:
+        if not loader.loaded(f):
             try:
                 texts[f] = read_text(f)
             except (OSError, UnicodeDecodeError):

@@ -1,0 +1,206 @@
+"""One loader and one :class:`Program` for both interpreters.
+
+Source text becomes a ``Program`` here, once: every file is read, parsed and
+lowered once per :class:`Loader` (SC001/SC002/SC005), ``use`` targets are
+resolved relative to the using file and identified by their real path (one file
+is one file whatever the working directory or the spelling of the path), `use`
+cycles and missing targets are reported (SC004), and the global declarations of
+the file and of everything it uses are gathered by name (a name declared twice
+is SC102). The symbolic interpreter (:func:`shapecheck.infer.check_program`)
+and the numeric one (:func:`shapecheck.execute.run`) both read the result.
+
+This module imports neither sympy nor NumPy.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from . import ir
+from .diagnostics import Note, Reporter
+from .source import read_text
+from .span import Span
+
+
+def canonical(path: str) -> str:
+    """The identity of a file: its real, absolute, case-normalised path."""
+    return os.path.normcase(os.path.realpath(path))
+
+
+def use_target(using: str, use: ir.Use) -> str:
+    """The path of the file a `use` in file ``using`` names, as it is shown
+    (relative to the using file, normalised; not resolved)."""
+    return os.path.normpath(os.path.join(os.path.dirname(using), use.path))
+
+
+def _file_span(path: str) -> Span:
+    return Span(path, 1, 1, 1, 2)
+
+
+class Loader:
+    """Reads, parses and lowers files once per run (share one between several
+    :func:`load_program` calls). Files are keyed by :func:`canonical` path."""
+
+    def __init__(self, read: Optional[Callable[[str], str]] = None):
+        self.read = read or read_text
+        self.modules: dict = {}        # canonical path -> ir.Module, or None when it could not be loaded
+        self.sources: dict = {}        # shown path -> text
+        self.unreadable: dict = {}     # canonical path -> message
+
+    def loaded(self, path: str) -> bool:
+        """Has ``path`` (under any spelling) been loaded (or tried) already?"""
+        return canonical(path) in self.modules
+
+    def module(self, path: str) -> Optional[ir.Module]:
+        return self.modules.get(canonical(path))
+
+    def load(self, path: str, reporter: Reporter, text: Optional[str] = None,
+             at: Optional[Span] = None) -> Optional[ir.Module]:
+        """The lowered module of ``path`` (None after a reported failure).
+        ``at`` is the `use` that asks for it (failures are SC004 there)."""
+        from .lower import LimitError, lower
+        from .parse import MAX_SOURCE_BYTES, parse
+
+        key = canonical(path)
+        if key in self.modules:
+            if key in self.unreadable:   # each `use` of an unreadable file is reported where it is
+                reporter.report("SC004" if at is not None else "SC002", at or _file_span(path),
+                                self.unreadable[key])
+            return self.modules[key]
+        if text is None:
+            try:
+                text = self.read(path)
+            except (OSError, UnicodeDecodeError) as e:
+                self.unreadable[key] = _io_message(path, e)
+                reporter.report("SC004" if at is not None else "SC002", at or _file_span(path),
+                                self.unreadable[key])
+                self.modules[key] = None
+                return None
+        self.sources[path] = text
+        self.modules[key] = None
+        if len(text) > MAX_SOURCE_BYTES:
+            reporter.report("SC005", _file_span(path), f"file longer than {MAX_SOURCE_BYTES} characters")
+            return None
+        tree, diag = parse(text, path)
+        if diag is not None:
+            reporter.diagnostics.append(diag)
+            return None
+        try:
+            mod = lower(tree, path)
+        except LimitError as e:
+            reporter.report("SC005", e.span, e.message)
+            return None
+        self.modules[key] = mod
+        return mod
+
+
+def _io_message(path, e) -> str:
+    if isinstance(e, UnicodeDecodeError):
+        return f"cannot read {path}: not UTF-8 text (byte {e.start}: {e.reason})"
+    if isinstance(e, IsADirectoryError):
+        return f"cannot read {path}: it is a directory"
+    if isinstance(e, FileNotFoundError):
+        return f"cannot read {path}: no such file"
+    return f"cannot read {path}: {e.strerror or e}"
+
+
+@dataclass
+class Program:
+    """A checked file with the files it uses: every global declaration by name.
+
+    ``modules`` lists the `use` closure with each file after the files it uses
+    (the checked file last); ``uses`` is the `use` graph (shown path -> shown
+    paths). The declaration tables hold the first declaration of each name in
+    that order; later ones were reported (SC102) and are left out. Only the
+    checked file's own blocks and models are analysed (:meth:`own`); the others
+    are analysed as files of their own.
+    """
+    path: str
+    module: Optional[ir.Module] = None
+    modules: tuple = ()
+    uses: dict = field(default_factory=dict)
+    dims: dict = field(default_factory=dict)        # name -> ir.DimItem
+    lets: dict = field(default_factory=dict)        # name -> ir.Let
+    requires: tuple = ()                            # ir.Compare, file by file in `modules` order
+    blocks: dict = field(default_factory=dict)      # name -> ir.Block
+    models: dict = field(default_factory=dict)      # name -> ir.Block
+    sources: dict = field(default_factory=dict)     # shown path -> text
+
+    def own(self, node) -> bool:
+        """Is ``node`` (anything with a span) declared in the checked file itself?"""
+        return self.module is not None and node.span.file == self.module.path
+
+    def is_global(self, name: str) -> bool:
+        return name in self.dims or name in self.lets or name in self.blocks
+
+
+def load_program(path: str, reporter: Reporter, loader: Optional[Loader] = None,
+                 text: Optional[str] = None) -> Program:
+    """Load ``path`` (or ``text`` under that name) and its `use` closure into a
+    :class:`Program`, reporting every loading problem to ``reporter``."""
+    loader = loader or Loader()
+    prog = Program(path)
+    mod = loader.load(path, reporter, text=text)
+    if mod is None:
+        prog.sources = dict(loader.sources)
+        return prog
+    prog.module = mod
+    order: list = []
+    done: set = set()
+
+    def visit(m: ir.Module, stack: tuple, spans: tuple):
+        key = canonical(m.path)
+        done.add(key)
+        targets = []
+        for item in m.items:
+            if not isinstance(item, ir.Use):
+                continue
+            target = use_target(m.path, item)
+            tkey = canonical(target)
+            keys = [k for k, _ in stack]
+            if tkey in keys:
+                chain = " -> ".join([p for _, p in stack[keys.index(tkey):]] + [target])
+                # report at the checked file's own `use` that leads into the cycle
+                at = spans[0] if spans else item.span
+                notes = [Note(item.span, "the `use` that closes the cycle")] if spans else []
+                reporter.report("SC004", at, f"`use` cycle: {chain}", notes)
+                continue
+            used = loader.load(target, reporter, at=item.span)
+            if used is None:
+                continue
+            targets.append(used.path)
+            if canonical(used.path) not in done:
+                visit(used, stack + ((tkey, used.path),), spans + (item.span,))
+        prog.uses[m.path] = tuple(targets)
+        order.append(m)
+
+    visit(mod, ((canonical(mod.path), mod.path),), ())
+    prog.modules = tuple(order)
+    requires = []
+    for m in order:        # dims first: lets may not take a dim's name in any file
+        for item in m.items:
+            if isinstance(item, ir.DimDecl):
+                for d in item.items:
+                    if d.name in prog.dims:
+                        reporter.report("SC102", d.span, f"dimension `{d.name}` is defined twice",
+                                        [Note(prog.dims[d.name].span, "first defined here")])
+                        continue
+                    prog.dims[d.name] = d
+    for m in order:
+        for item in m.items:
+            if isinstance(item, ir.Let):
+                if item.name in prog.dims or item.name in prog.lets:
+                    reporter.report("SC102", item.name_span, f"`{item.name}` is already defined")
+                    continue
+                prog.lets[item.name] = item
+            elif isinstance(item, ir.Require):
+                requires.extend(item.conds)
+            elif isinstance(item, ir.Block):
+                if item.name in prog.blocks or item.name in prog.models:
+                    reporter.report("SC102", item.name_span, f"`{item.name}` is defined twice")
+                    continue
+                (prog.models if item.is_model else prog.blocks)[item.name] = item
+    prog.requires = tuple(requires)
+    prog.sources = dict(loader.sources)
+    return prog
