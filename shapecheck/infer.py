@@ -87,6 +87,8 @@ class CallSite:
     sigma: dict
     var_sigma: dict
     mult: object         # the caller's repeat multiplier at the call
+    params: object = Integer(0)   # the callee's parameters, one call, in its own symbols (subst sigma)
+    flops: object = Integer(0)    # the callee's FLOPs, one call, in its own symbols
 
 
 def iter_nodes(items):
@@ -1147,7 +1149,7 @@ class Checker:
         # parameters, flops and node records
         frame.cost(_subst(summ.param_count, sigma), _subst(summ.flops, sigma))
         frame.nodes.append(CallSite(frame.path + (f"{block.name}@{e.span.line}",), tuple(summ.nodes),
-                                    dict(sigma), dict(var_sigma), frame.mult))
+                                    dict(sigma), dict(var_sigma), frame.mult, summ.param_count, summ.flops))
         if summ.returns is None:
             return POISON
         outs = []

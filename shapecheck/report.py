@@ -7,6 +7,12 @@ NumPy). :func:`build` turns a checked :class:`shapecheck.api.Result` into a
 or ``html``. The conventions (what a FLOP is, what counts as activation memory)
 and the JSON schema are documented in ``docs/reports.md``.
 
+The rows form a hierarchy that adds up (as torchinfo's does): each statement
+has its *own* parameters and FLOPs and a *total* that includes the blocks it
+calls; a block call is a parent row with the callee's rows under it, ending
+with the callee's ``return``; every quantity counts every execution (the
+repeat multiplier is applied). The own column sums to the model total.
+
 >>> from shapecheck.api import check_source
 >>> res = check_source('''
 ... dim batch, d = 8, heads = 2
@@ -19,8 +25,8 @@ and the JSON schema are documented in ``docs/reports.md``.
 ... }''', "m.shape")
 >>> rep = build(res, binds={"batch": 3})
 >>> m = rep.models[0]
->>> [(r.name, r.shape, r.value) for r in m.rows]
-[('x', ('batch', 'd'), (3, 8)), ('y', ('batch', 'heads', 'd_head'), (3, 2, 4))]
+>>> [(r.kind, r.name, r.shape, r.value) for r in m.rows]
+[('input', 'x', ('batch', 'd'), (3, 8)), ('tensor', 'y', ('batch', 'heads', 'd_head'), (3, 2, 4)), ('return', 'return', None, None)]
 >>> m.params.formula, m.params.value, m.flops.value, m.memory.value
 ('d**2 + d', 72, 408, 192)
 """
@@ -33,17 +39,18 @@ from typing import Optional
 
 import sympy
 
+from . import formula as F
 from . import ir
-from .dims import as_expr, dim, evaluate, show
+from .dims import as_expr, dim, evaluate, show, subs
 
-#: bytes per element of each dtype (activation memory)
+#: bytes per element of each dtype (activation and parameter memory)
 DTYPE_BYTES = {"float": 4, "int": 8, "bool": 1}
 
 #: the formats :func:`render` writes
 FORMATS = ("text", "markdown", "json", "html")
 
 #: the version of the JSON document (docs/reports.md)
-SCHEMA = "shapecheck-report/1"
+SCHEMA = "shapecheck-report/2"
 
 
 class ReportError(Exception):
@@ -53,35 +60,92 @@ class ReportError(Exception):
 # ---- the report -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+class Printer:
+    """How one model's formulas print: dimension order and repeat counts."""
+
+    def __init__(self, order=(), repeats=()):
+        self.order = tuple(order)
+        self.repeats = tuple(repeats)
+        self._cache: dict = {}
+
+    def plain(self, expr) -> str:
+        key = ("p", expr)
+        if key not in self._cache:
+            self._cache[key] = F.plain(expr, self.order, self.repeats)
+        return self._cache[key]
+
+    def latex(self, expr) -> str:
+        return F.latex(expr, self.order, self.repeats)
+
+    def mathml(self, expr) -> str:
+        return F.mathml(expr, self.order, self.repeats)
+
+
+_DEFAULT_PRINTER = Printer()
+
+
 class Quantity:
-    """A closed formula (a sympy expression and its printed form) and its
-    value at the bindings (None when a dimension it uses is unbound)."""
-    expr: object
-    formula: str
-    value: Optional[int]
+    """A closed formula (a sympy expression, printed on demand) and its value
+    at the bindings (None when a dimension it uses is unbound)."""
+    __slots__ = ("expr", "value", "printer", "_formula")
+
+    def __init__(self, expr, value: Optional[int], printer: Printer = _DEFAULT_PRINTER):
+        self.expr = expr
+        self.value = value
+        self.printer = printer
+        self._formula = None
+
+    @property
+    def formula(self) -> str:
+        if self._formula is None:
+            self._formula = self.printer.plain(self.expr)
+        return self._formula
+
+    @property
+    def latex(self) -> str:
+        return self.printer.latex(self.expr)
+
+    @property
+    def mathml(self) -> str:
+        return self.printer.mathml(self.expr)
 
     def to_json(self) -> dict:
         return {"formula": self.formula, "value": self.value}
 
+    def __repr__(self) -> str:
+        return f"Quantity({self.formula!r}, {self.value!r})"
 
-@dataclass(frozen=True)
+
+#: row kinds
+KINDS = ("input", "param", "tensor", "call", "return")
+
+
+@dataclass
 class Row:
-    """One named tensor, instantiated at its call site."""
-    path: tuple                 # ("transformer", "encoder_layer@47", "attention@33")
-    name: str
+    """One row of the hierarchy: a named tensor (``input``, ``param``, or an
+    assignment target: ``tensor``), a block ``call`` (the parent of the
+    callee's rows), or a block's or the model's ``return``. Quantities count
+    every execution per forward pass (the repeat multiplier applied)."""
+    kind: str
+    path: tuple                 # the frame: ("gpt2",), ("gpt2", "mlp@36"), ...; a call row: the callee's
+    level: int                  # indentation in the hierarchy (0: the model's statements)
+    name: str                   # tensor name; the block's name for a call; "return"
     op: str
     file: str
     line: int
     end_line: int
-    shape: Optional[tuple]      # printed dimensions (let names preferred); None if unknown
+    shape: Optional[tuple]      # printed dimensions (let names preferred); None if not a tensor row
     dtype: str
     value: Optional[tuple]      # concrete shape at the bindings
-    params: Quantity            # created by the statement, one execution (includes called blocks)
-    flops: Quantity             # of the statement, one execution (includes called blocks)
+    inputs: tuple               # ((name, printed shape), ...) of the named tensors the statement reads
     repeat: Quantity            # executions per forward pass
-    memory: Quantity            # numel x dtype size x repeat (0 for a `param`)
-    calls: tuple = ()           # block calls inside the statement ("encoder_layer@47", ...)
+    params_own: Quantity        # created by the statement itself (not its block calls), every execution
+    params_total: Quantity      # including the blocks it calls
+    flops_own: Quantity
+    flops_total: Quantity
+    memory: Quantity            # numel x dtype size x repeat (0 for a `param` and non-tensor rows)
+    param_bytes: Quantity       # own parameters x dtype size
+    calls: tuple = ()           # names of the blocks the statement calls
 
     @property
     def depth(self) -> int:
@@ -92,32 +156,31 @@ class Row:
         return " → ".join(self.path + (self.name,))
 
     def shape_text(self) -> str:
-        return "?" if self.shape is None else "[" + ", ".join(self.shape) + "]"
+        return "" if self.shape is None else "[" + ", ".join(self.shape) + "]"
 
     def value_text(self) -> str:
         return "" if self.value is None else "[" + ", ".join(str(v) for v in self.value) + "]"
+
+    def inputs_text(self) -> str:
+        return ", ".join(f"{n}: {s}" for n, s in self.inputs)
 
 
 @dataclass
 class Stage:
     """A top-level statement of the model (with the rows of the blocks it calls)."""
     index: int
-    rows: list                  # inner rows first (execution order), then the statement's own
+    rows: list                  # the statement's rows, then the rows of the blocks it calls
     top: list                   # the statement's own rows (model level); empty for `return`
     source: str                 # the statement's text (annotation and comment removed)
     line: int
     uses: tuple = ()            # tensor names the statement reads
     repeat_id: Optional[int] = None
     repeat: Optional[Quantity] = None
-    block_calls: tuple = ()     # block calls written in the statement ("mlp@36", ...)
+    block_calls: tuple = ()     # blocks called in the statement
 
     @property
     def calls(self) -> tuple:
-        out = list(self.block_calls)
-        for r in self.rows:
-            if len(r.path) > 1 and r.path[1] not in out:
-                out.append(r.path[1])
-        return tuple(out)
+        return self.block_calls
 
     @property
     def names(self) -> tuple:
@@ -129,17 +192,24 @@ class ModelReport:
     name: str
     file: str
     bindings: dict              # dimension -> int (bound ones only)
-    sources: dict               # dimension -> "bind" | "example"
+    sources: dict               # dimension -> "bind" | "config" | "example"
     dims: tuple                 # every dimension of the model
     lets: dict                  # let name -> printed expression
     params: Quantity
     flops: Quantity
-    memory: Quantity
+    macs: Quantity
+    memory: Quantity            # activation memory
+    param_bytes: Quantity
+    buffers: Quantity
+    buffer_bytes: Quantity
+    input_bytes: Quantity
+    total_bytes: Quantity       # parameters + buffers + activations (inputs included)
     rows: list
     stages: list
     edges: list                 # (from stage index, to stage index or "out", tensor name, shape text)
     notes: list = field(default_factory=list)
     depth: Optional[int] = None
+    printer: Printer = _DEFAULT_PRINTER
 
     @property
     def unbound(self) -> tuple:
@@ -147,6 +217,10 @@ class ModelReport:
 
     def visible(self) -> list:
         return [r for r in self.rows if self.depth is None or r.depth <= self.depth]
+
+    def is_cut(self, r: Row) -> bool:
+        """Does ``--depth`` hide the blocks this row calls?"""
+        return bool(r.calls) and self.depth is not None and r.depth >= self.depth
 
 
 @dataclass
@@ -160,19 +234,21 @@ class Report:
 
 
 def report_path(path: str, model: Optional[str] = None, binds: Optional[dict] = None,
-                depth: Optional[int] = None) -> Report:
+                depth: Optional[int] = None, default_binds: Optional[dict] = None) -> Report:
     """Check ``path`` and build its report (see :func:`build`)."""
     from .api import check_path
 
-    return build(check_path(path), model=model, binds=binds, depth=depth)
+    return build(check_path(path), model=model, binds=binds, depth=depth, default_binds=default_binds)
 
 
 def build(result, model: Optional[str] = None, binds: Optional[dict] = None,
-          depth: Optional[int] = None) -> Report:
+          depth: Optional[int] = None, default_binds: Optional[dict] = None) -> Report:
     """A :class:`Report` of the models of a checked ``result`` (an
     :class:`shapecheck.api.Result` without errors). ``binds`` overrides the
-    example values; ``depth`` limits the rows to that many levels of block
-    calls (1: the model's own tensors). Raises :class:`ReportError`."""
+    example values; ``default_binds`` (``[tool.shapecheck] bind``) apply to
+    the dimensions the spec has, under ``binds``; ``depth`` limits the rows to
+    that many levels of block calls (1: the model's own statements). Raises
+    :class:`ReportError`."""
     if depth is not None and depth < 1:
         raise ReportError("the depth must be at least 1")
     if model is not None and model not in result.models:
@@ -180,14 +256,15 @@ def build(result, model: Optional[str] = None, binds: Optional[dict] = None,
                           f"(models: {', '.join(result.models) or 'none'})")
     names = [model] if model is not None else list(result.models)
     binds = dict(binds or {})
+    known = set().union(*(result.models[n].dims for n in names)) if names else set()
     if names:
-        known = set().union(*(result.models[n].dims for n in names))
         unknown = sorted(set(binds) - known)
         if unknown:
             raise ReportError(f"--bind {unknown[0]}: no dimension `{unknown[0]}` "
                               f"(dimensions: {', '.join(sorted(known))})")
+    config = {k: int(v) for k, v in (default_binds or {}).items() if k in known and k not in binds}
     lets = _lets(result)
-    models = [_model(result, result.models[n], binds, depth, lets) for n in names]
+    models = [_model(result, result.models[n], binds, config, depth, lets) for n in names]
     return Report(result.path, models, list(result.diagnostics))
 
 
@@ -217,20 +294,263 @@ def _value(expr, env: dict) -> Optional[int]:
     return int(v)
 
 
-def _quantity(expr, env) -> Quantity:
-    expr = as_expr(expr)
-    return Quantity(expr, _tidy(show(expr)), _value(expr, env))
-
-
 def _tidy(text: str) -> str:
     """Single spaces (the printer doubles them around a nested `/`)."""
     return " ".join(text.split())
 
 
-def _model(result, m, binds, depth, lets) -> ModelReport:
+_ZERO = sympy.Integer(0)
+_ONE = sympy.Integer(1)
+
+
+class _Builder:
+    """One pass over a model's recorded items (nodes and block calls): the
+    hierarchy rows, instantiated in the model's dimensions."""
+
+    def __init__(self, result, m, env, printer, pshow):
+        self.result, self.m, self.env, self.printer, self.pshow = result, m, env, printer, pshow
+        scope = getattr(result, "scope", None)
+        self.blocks = dict(getattr(scope, "blocks", None) or {})
+        self.rows: list = []
+        self.mem_terms: dict = {}
+        self.param_bytes = _ZERO
+        self.input_bytes = _ZERO
+        self.limit = None
+        self._frame_cache: dict = {}
+        self._q_cache: dict = {}
+
+    # quantities, cached by expression (the same instantiated cost recurs across call sites)
+    def q(self, expr) -> Quantity:
+        got = self._q_cache.get(expr)
+        if got is None:
+            got = self._q_cache[expr] = Quantity(expr, _value(expr, self.env), self.printer)
+        return got
+
+    def frame_costs(self, items, total_params, total_flops):
+        """Per statement group of a frame (in the frame's own symbols): the
+        groups ``(calls, nodes)`` and the return's own params and FLOPs."""
+        key = (id(items), total_params, total_flops)    # `()` is shared by every empty frame
+        got = self._frame_cache.get(key)
+        if got is not None and got[0] is items:
+            return got[1]
+        groups, calls = [], []
+        for it in items:
+            if _is_call(it):
+                calls.append(it)
+                continue
+            if groups and not calls and groups[-1][1] and groups[-1][1][-1].span == it.span:
+                groups[-1][1].append(it)       # another target of the same statement
+                continue
+            groups.append((calls, [it]))
+            calls = []
+        trailing = calls                        # block calls of the `return`
+        p_sum, f_sum = _ZERO, _ZERO
+        out = []
+        for cs, nodes in groups:
+            n0 = nodes[0]
+            p_calls = sympy.Add(*(subs(c.params, c.sigma) for c in cs))
+            f_calls = sympy.Add(*(subs(c.flops, c.sigma) for c in cs))
+            own_p = sympy.expand(n0.params - p_calls)
+            own_f = sympy.expand(n0.flops - f_calls)
+            p_sum += n0.params * n0.repeat
+            f_sum += n0.flops * n0.repeat
+            out.append((cs, nodes, own_p, own_f))
+        ret_calls_p = sympy.Add(*(subs(c.params, c.sigma) * c.mult for c in trailing))
+        ret_calls_f = sympy.Add(*(subs(c.flops, c.sigma) * c.mult for c in trailing))
+        ret_p = sympy.expand(total_params - p_sum - ret_calls_p)
+        ret_f = sympy.expand(total_flops - f_sum - ret_calls_f)
+        res = (out, trailing, ret_p, ret_f)
+        self._frame_cache[key] = (items, res)
+        return res
+
+    def walk(self, items, block, S, VS, base, path, level, total_params, total_flops):
+        """Rows of one frame instance: ``S``/``VS`` take the frame's symbols to
+        the model's, ``base`` is how often the frame runs per forward pass."""
+        groups, trailing, ret_p, ret_f = self.frame_costs(items, total_params, total_flops)
+        scope_shapes = self.param_shapes(block, S, VS) if block is not None else {}
+        stmts = _statement_index(block)
+        for cs, nodes, own_p, own_f in groups:
+            n0 = nodes[0]
+            rep = base * subs(n0.repeat, S)
+            st = stmts.get((n0.span.file, n0.span.line, n0.span.col))
+            inputs = self.inputs_of(st, scope_shapes)
+            callees = tuple(_callee(c) for c in cs)
+            for i, n in enumerate(nodes):
+                self.tensor_row(n, path, level, rep, S, VS, inputs,
+                                own_p if i == 0 else _ZERO, own_f if i == 0 else _ZERO,
+                                n.params if i == 0 else _ZERO, n.flops if i == 0 else _ZERO,
+                                callees if i == 0 else ())
+                if n.shape is not None:
+                    scope_shapes[n.name] = self.shape_text(n.shape, S, VS)
+            for c in cs:
+                self.call_row(c, S, VS, base, path, level + 1)
+        ret = _return_of(block)
+        inputs = self.inputs_of(ret, scope_shapes)
+        p_tot = ret_p + sympy.Add(*(subs(c.params, c.sigma) * c.mult for c in trailing))
+        f_tot = ret_f + sympy.Add(*(subs(c.flops, c.sigma) * c.mult for c in trailing))
+        span = ret.span if ret is not None else None
+        pb = _inst(ret_p, S) * base * DTYPE_BYTES["float"]
+        self.param_bytes += pb
+        self.rows.append(Row(
+            "return", path, level, "return", "return", span.file if span else "", span.line if span else 0,
+            span.end_line if span else 0, None, "", None, inputs, self.q(base),
+            self.q(_inst(ret_p, S) * base), self.q(_inst(p_tot, S) * base),
+            self.q(_inst(ret_f, S) * base), self.q(_inst(f_tot, S) * base), self.q(_ZERO),
+            self.q(pb), tuple(_callee(c) for c in trailing)))
+        for c in trailing:
+            self.call_row(c, S, VS, base, path, level + 1)
+
+    def call_row(self, c, S, VS, base, path, level):
+        S2 = {k: _inst(v, S) for k, v in c.sigma.items()}
+        VS2 = {k: tuple(x for d in v for x in _inst_dim(d, S, VS)) for k, v in c.var_sigma.items()}
+        base2 = base * subs(c.mult, S)
+        callee = path + (c.prefix[-1],)
+        name = _callee(c)
+        block = self.blocks.get(name)
+        p_tot = _inst(subs(c.params, c.sigma), S) * base2
+        f_tot = _inst(subs(c.flops, c.sigma), S) * base2
+        span = block.name_span if block is not None else None
+        self.rows.append(Row(
+            "call", callee, level, name, "call", span.file if span else "", _call_line(c) or 0,
+            _call_line(c) or 0, None, "", None, (), self.q(base2), self.q(_ZERO), self.q(p_tot),
+            self.q(_ZERO), self.q(f_tot), self.q(_ZERO), self.q(_ZERO), (name,)))
+        self.walk(c.items, block, S2, VS2, base2, callee, level + 1, c.params, c.flops)
+
+    def tensor_row(self, n, path, level, rep, S, VS, inputs, own_p, own_f, tot_p, tot_f, callees):
+        shape = value = None
+        numel = None
+        if n.shape is not None:
+            dims_ = [d for x in n.shape for d in _inst_dim(x, S, VS)]
+            shape = tuple(self.pshow(d) for d in dims_)
+            if all(isinstance(d, sympy.Basic) for d in dims_):
+                vals = [_value(d, self.env) for d in dims_]
+                value = None if any(v is None for v in vals) else tuple(vals)
+                numel = sympy.Mul(*dims_) if dims_ else _ONE
+        kind = n.op if n.op in ("input", "param") else "tensor"
+        own_p_i = _inst(own_p, S) * rep
+        bytes_per = DTYPE_BYTES.get(n.dtype, 4)
+        if kind == "param" or numel is None:
+            mem = _ZERO
+        else:
+            per = numel * bytes_per
+            self.mem_terms[rep] = self.mem_terms.get(rep, _ZERO) + per
+            mem = per * rep
+            if kind == "input":
+                self.input_bytes += per * rep
+        pb = own_p_i * (bytes_per if kind == "param" else DTYPE_BYTES["float"])
+        self.param_bytes += pb
+        self.rows.append(Row(
+            kind, path, level, n.name, n.op, n.span.file, n.span.line, n.span.end_line, shape, n.dtype, value,
+            inputs, self.q(rep), self.q(own_p_i), self.q(_inst(tot_p, S) * rep),
+            self.q(_inst(own_f, S) * rep), self.q(_inst(tot_f, S) * rep), self.q(mem), self.q(pb), callees))
+
+    def shape_text(self, shape, S, VS) -> str:
+        dims_ = [d for x in shape for d in _inst_dim(x, S, VS)]
+        return "[" + ", ".join(self.pshow(d) for d in dims_) + "]"
+
+    def param_shapes(self, block, S, VS) -> dict:
+        """Printed shapes of a block's tensor parameters, in the model's dimensions."""
+        names = {k.name: v for k, v in S.items()}
+        out = {}
+        for p in block.params:
+            if not isinstance(p, ir.TensorParam):
+                continue
+            dims_ = []
+            for item in p.shape.items:
+                if isinstance(item, ir.Star):
+                    dims_.extend(VS.get(item.name, (item.name,)))
+                    continue
+                e = _dim_of(item, names)
+                dims_.append(e if e is not None else "?")
+            out[p.name] = "[" + ", ".join(self.pshow(d) for d in dims_) + "]"
+        return out
+
+    def inputs_of(self, st, shapes) -> tuple:
+        if st is None:
+            return ()
+        if isinstance(st, ir.Assign):
+            used = _names_used(st.value)
+        elif isinstance(st, ir.Return):
+            used = [n for v in st.values for n in _names_used(v)]
+        else:
+            return ()
+        return tuple((n, shapes[n]) for n in used if n in shapes)
+
+
+def _is_call(it) -> bool:
+    return hasattr(it, "prefix")
+
+
+def _callee(c) -> str:
+    """The block a call site calls (its path entry is ``block@line``)."""
+    return c.prefix[-1].rpartition("@")[0]
+
+
+def _call_line(c) -> Optional[int]:
+    _name, _, line = c.prefix[-1].rpartition("@")
+    return int(line) if line.isdigit() else None
+
+
+def _inst(e, S):
+    return subs(e, S) if S else as_expr(e)
+
+
+def _inst_dim(d, S, VS):
+    if isinstance(d, sympy.Basic):
+        return (_inst(d, S),)
+    name = getattr(d, "name", None)
+    if name is not None and name in VS:
+        return tuple(VS[name])
+    return (d,)
+
+
+def _dim_of(e, names: dict):
+    """A parameter shape item (IR) as a sympy expression: names are a block's
+    generics (``names``) or global dimensions; None for anything else."""
+    if isinstance(e, ir.Name):
+        return names.get(e.id, dim(e.id))
+    if isinstance(e, ir.Number) and isinstance(e.value, int):
+        return sympy.Integer(e.value)
+    if isinstance(e, ir.BinOp) and e.op in ("+", "-", "*", "/", "//"):
+        a, b = _dim_of(e.left, names), _dim_of(e.right, names)
+        if a is None or b is None:
+            return None
+        if e.op == "+":
+            return a + b
+        if e.op == "-":
+            return a - b
+        if e.op == "*":
+            return a * b
+        if e.op == "/":
+            return a / b
+        return sympy.floor(a / b)
+    return None
+
+
+def _statement_index(block) -> dict:
+    """(file, line, col) of each statement of ``block`` (any nesting) -> statement."""
+    out = {}
+    for st, _rid, _rst in _statements(block):
+        out[(st.span.file, st.span.line, st.span.col)] = st
+    return out
+
+
+def _return_of(block):
+    if block is None:
+        return None
+    for st in reversed(block.body):
+        if isinstance(st, ir.Return):
+            return st
+    return None
+
+
+def _model(result, m, binds, config, depth, lets) -> ModelReport:
     bindings, sources = {}, {}
     for k, v in m.examples.items():
         bindings[k], sources[k] = int(v), "example"
+    for k, v in config.items():
+        if k in m.dims:
+            bindings[k], sources[k] = int(v), "config"
     for k, v in binds.items():
         if k in m.dims:
             bindings[k], sources[k] = int(v), "bind"
@@ -248,64 +568,54 @@ def _model(result, m, binds, depth, lets) -> ModelReport:
             if not ok:
                 notes.append(f"the bindings violate `require {rel.text()}`")
     unprint = {expr: dim(name) for name, expr in lets.items()}
+    shown: dict = {}
 
     def pshow(d) -> str:
         if not isinstance(d, sympy.Basic):
             return str(d)   # a variadic
-        return _tidy(show(d.xreplace(unprint) if unprint else d))
+        got = shown.get(d)
+        if got is None:
+            got = shown[d] = _tidy(show(d.xreplace(unprint) if unprint else d))
+        return got
 
-    rows = []
-    mem_terms: dict = {}
-    nodes = m.nodes
-    if m.nodes_truncated:
-        notes.append(f"only the first {len(nodes):,} tensors are listed (the block calls instantiate more)")
-    for n in nodes:
-        shape = None if n.shape is None else tuple(pshow(d) for d in n.shape)
-        value = None
-        numel = None
-        if n.shape is not None and all(isinstance(d, sympy.Basic) for d in n.shape):
-            vals = [_value(d, env) for d in n.shape]
-            value = None if any(v is None for v in vals) else tuple(vals)
-            numel = sympy.Mul(*n.shape) if n.shape else sympy.Integer(1)
-        if n.op == "param" or numel is None:
-            mem = sympy.Integer(0)
-        else:
-            per = numel * DTYPE_BYTES.get(n.dtype, 4)
-            rep = as_expr(n.repeat)
-            mem_terms[rep] = mem_terms.get(rep, sympy.Integer(0)) + per
-            mem = per * rep
-        rows.append(Row(tuple(n.path), n.name, n.op, n.span.file, n.span.line, n.span.end_line, shape,
-                        n.dtype, value, _quantity(n.params, env), _quantity(n.flops, env),
-                        _quantity(n.repeat, env), _quantity(mem, env)))
-    rows = _with_calls(rows)
-    memory = sympy.Add(*(rep * total for rep, total in mem_terms.items()))
     block = _model_block(result, m.name)
-    stages, edges = _stages(result, block, rows, env)
+    printer = Printer(order, _repeat_names(block))
+    b = _Builder(result, m, env, printer, pshow)
+    items = getattr(m, "items", None)
+    if items is None:           # pragma: no cover - an older api without call sites
+        items = m.nodes
+    b.walk(tuple(items), block, {}, {}, _ONE, (m.name,), 0, m.params, m.flops)
+    rows = b.rows
+    memory = sympy.Add(*(rep * total for rep, total in b.mem_terms.items()))
+    stages, edges = _stages(result, block, rows)
     shown_lets = {k: _tidy(show(v)) for k, v in lets.items()}
+    q = b.q
+    buffers = as_expr(getattr(m, "buffers", 0) or 0)
+    buffer_bytes = buffers * DTYPE_BYTES["float"]
+    total_bytes = b.param_bytes + buffer_bytes + memory
     return ModelReport(m.name, result.path, bindings, sources, tuple(order), shown_lets,
-                       _quantity(m.params, env), _quantity(m.flops, env), _quantity(memory, env),
-                       rows, stages, edges, notes, depth)
+                       q(as_expr(m.params)), q(as_expr(m.flops)), _half(q(as_expr(m.flops))), q(memory),
+                       q(sympy.expand(b.param_bytes)), q(buffers), q(buffer_bytes),
+                       q(sympy.expand(b.input_bytes)), q(sympy.expand(total_bytes)),
+                       rows, stages, edges, notes, depth, printer)
 
 
-def _with_calls(rows) -> list:
-    """Attach to each row the block calls its statement makes (the rows one
-    level deeper whose call line lies in the statement's lines)."""
-    out = []
-    for r in rows:
-        calls = []
-        for c in rows:
-            if len(c.path) > len(r.path) and c.path[:len(r.path)] == r.path:
-                call = c.path[len(r.path)]
-                line = _call_line(call)
-                if line is not None and r.line <= line <= r.end_line and call not in calls:
-                    calls.append(call)
-        out.append(Row(**{**r.__dict__, "calls": tuple(calls)}))
+def _half(flops: Quantity) -> Quantity:
+    """Mult-adds by the torchinfo/fvcore convention: one multiply-add is one
+    MAC where it is 2 FLOPs here, so MACs = FLOPs / 2 (docs/reports.md)."""
+    v = flops.value
+    return Quantity(flops.expr / 2, None if v is None else (v // 2 if v % 2 == 0 else v / 2), flops.printer)
+
+
+def _repeat_names(block) -> list:
+    """Names in the repeat counts of ``block`` (the model), outermost first."""
+    out: list = []
+    for _st, _rid, rst in _statements(block):
+        if rst is not None:
+            for n in ir.names_in(rst.count):
+                if n not in out:
+                    out.append(n)
     return out
-
-
-def _call_line(call: str) -> Optional[int]:
-    name, _, line = call.rpartition("@")
-    return int(line) if name and line.isdigit() else None
 
 
 def _model_block(result, name):
@@ -351,7 +661,7 @@ def _names_used(e) -> list:
 
 
 def _block_calls(e, blocks) -> list:
-    """``name@line`` of every call of a block inside expression ``e`` (source order)."""
+    """The block of every block call inside expression ``e`` (source order)."""
     out: list = []
 
     def walk(x):
@@ -361,7 +671,7 @@ def _block_calls(e, blocks) -> list:
             for k in x.kwargs:
                 walk(k.value)
             if x.func in blocks:
-                out.append(f"{x.func}@{x.span.line}")
+                out.append(x.func)
         elif isinstance(x, ir.BinOp):
             walk(x.left)
             walk(x.right)
@@ -429,46 +739,33 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def _stages(result, block, rows, env):
+def _stages(result, block, rows):
     """Group the rows by top-level statement; the dataflow edges between them."""
     stmts = _statements(block)
-    by_span = {(st.span.file, st.span.line, st.span.col): (st, rid, rst) for st, rid, rst in stmts}
+    by_line: dict = {}
+    for st, rid, rst in stmts:
+        by_line.setdefault((st.span.file, st.span.line), (st, rid, rst))
+    blocks = set(getattr(getattr(result, "scope", None), "blocks", None) or ())
     stages: list = []
-    pending: list = []
     for r in rows:
-        if r.depth > 1:
-            pending.append(r)
+        if r.depth > 1 or r.kind == "call":
+            if stages:
+                stages[-1].rows.append(r)
             continue
-        if stages and stages[-1].top and stages[-1].top[-1].line == r.line and \
-                stages[-1].top[-1].path == r.path and not pending and \
-                stages[-1].top[-1].file == r.file:
+        if r.kind != "return" and stages and stages[-1].top and stages[-1].top[-1].line == r.line and \
+                stages[-1].top[-1].file == r.file and stages[-1].rows[-1] is stages[-1].top[-1]:
             stages[-1].top.append(r)        # another target of the same statement
             stages[-1].rows.append(r)
             continue
-        stages.append(Stage(len(stages), pending + [r], [r], "", r.line))
-        pending = []
-    if pending:
-        stages.append(Stage(len(stages), pending, [], "", pending[0].line))
-    # attach statements (source, uses, repeat) by position
-    model_stmts = [(st, rid, rst) for st, rid, rst in stmts
-                   if isinstance(st, (ir.Assign, ir.Input, ir.ParamDecl, ir.Return))]
+        stages.append(Stage(len(stages), [r], [] if r.kind == "return" else [r], "", r.line))
     for s in stages:
-        st = rid = rst = None
-        if s.top:
-            for (f, line, _col), (cand, crid, crst) in by_span.items():
-                if f == s.top[0].file and line == s.top[0].line:
-                    st, rid, rst = cand, crid, crst
-                    break
-        else:
-            ret = [x for x in model_stmts if isinstance(x[0], ir.Return)]
-            if ret:
-                st, rid, rst = ret[-1]
+        first = s.rows[0]
+        st, rid, rst = by_line.get((first.file, first.line), (None, None, None))
         if st is None:
             s.source = ", ".join(s.names) or "return"
             continue
         s.source = _source(result, st)
         s.line = st.span.line
-        blocks = set(getattr(getattr(result, "scope", None), "blocks", None) or ())
         if isinstance(st, ir.Assign):
             s.uses = tuple(_names_used(st.value))
             s.block_calls = tuple(_block_calls(st.value, blocks))
@@ -489,24 +786,18 @@ def _stages(result, block, rows, env):
                 edges.append((src, s.index, name, shape))
         for r in s.top:
             last[r.name] = s.index
-    ret = [x for x in model_stmts if isinstance(x[0], ir.Return)]
-    if ret and (not stages or stages[-1].top):
-        for name in _names_used(ret[-1][0].values[0]) if len(ret[-1][0].values) == 1 else \
-                [n for v in ret[-1][0].values for n in _names_used(v)]:
-            if name in last:
-                src = last[name]
-                shape = next((r.shape_text() for r in stages[src].top if r.name == name), "?")
-                edges.append((src, "out", name, shape))
-    elif stages and not stages[-1].top:
-        edges.append((stages[-1].index, "out", "", ""))
     return stages, edges
 
 
 # ---- rendering helpers ------------------------------------------------------------------------------
 
 
-def _num(v: Optional[int]) -> str:
-    return "" if v is None else f"{v:,}"
+def _num(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    return f"{v:,}"
 
 
 def _human_bytes(n: Optional[int]) -> str:
@@ -520,7 +811,7 @@ def _human_bytes(n: Optional[int]) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def _human_count(n: Optional[int]) -> str:
+def _human_count(n) -> str:
     if n is None:
         return ""
     for unit, k in (("T", 10 ** 12), ("G", 10 ** 9), ("M", 10 ** 6), ("k", 10 ** 3)):
@@ -530,24 +821,60 @@ def _human_count(n: Optional[int]) -> str:
 
 
 def _cell(q: Quantity) -> str:
-    """A row's per-statement quantity: the value if known, else the formula."""
+    """A row's quantity: the value if known, else the formula."""
     if q.value is not None:
         return _num(q.value)
     return q.formula
 
 
 def _repeat_cell(q: Quantity) -> str:
-    if q.formula == "1":
+    if q.expr == 1:
         return ""
     return f"×{q.formula}" + (f" = {q.value:,}" if q.value is not None and q.formula != str(q.value) else "")
 
 
 def _bindings_text(mr: ModelReport) -> str:
-    parts = [f"{k}={v}" + (" (bind)" if mr.sources.get(k) == "bind" else "") for k, v in mr.bindings.items()]
+    parts = [f"{k}={v}" + (f" ({mr.sources[k]})" if mr.sources.get(k) in ("bind", "config") else "")
+             for k, v in mr.bindings.items()]
     text = ", ".join(parts) if parts else "none"
     if mr.unbound:
         text += "; unbound: " + ", ".join(mr.unbound)
     return text
+
+
+def _row_name(mr: ModelReport, r: Row) -> str:
+    """The row's name, and for a row whose block calls `--depth` hides, the blocks."""
+    if r.kind == "call":
+        return f"{r.name}()"
+    if mr.is_cut(r):
+        return f"{r.name} → {', '.join(r.calls)}()"
+    return r.name
+
+
+def _totals(mr: ModelReport) -> list:
+    """(label, quantity, human-readable value) of the model's totals."""
+    out = [("parameters", mr.params, _human_count(mr.params.value)),
+           ("parameter memory (bytes)", mr.param_bytes, _human_bytes(mr.param_bytes.value))]
+    if mr.buffers.expr != 0:
+        out.append(("buffers", mr.buffers, _human_count(mr.buffers.value)))
+        out.append(("buffer memory (bytes)", mr.buffer_bytes, _human_bytes(mr.buffer_bytes.value)))
+    out += [("forward FLOPs", mr.flops, _human_count(mr.flops.value)),
+            ("forward mult-adds (MACs)", mr.macs, _human_count(mr.macs.value)),
+            ("activation memory (bytes)", mr.memory, _human_bytes(mr.memory.value)),
+            ("total estimated size (bytes)", mr.total_bytes, _human_bytes(mr.total_bytes.value))]
+    return out
+
+
+#: the per-row columns: (header, row -> text); quantities are handled by the formats
+_QCOLS = (("params own", "params_own"), ("params total", "params_total"),
+          ("FLOPs own", "flops_own"), ("FLOPs total", "flops_total"))
+
+CONVENTIONS = ("Own: what the statement itself creates or computes; total: with the blocks it calls. "
+               "Every row counts all its executions (the × repeat multiplier is applied), so the own "
+               "columns add up to the model totals. FLOPs: a multiply-add counts 2; mult-adds (MACs) = "
+               "FLOPs / 2. Activation memory: every named tensor except `param`s, numel × dtype size "
+               "(float 4, int 8, bool 1) × repeat. Total estimated size: parameters + buffers + "
+               "activations (inputs included). See docs/reports.md.")
 
 
 def render(report: Report, fmt: str, color: bool = False) -> str:
@@ -559,6 +886,7 @@ def render(report: Report, fmt: str, color: bool = False) -> str:
     if fmt == "json":
         return render_json(report)
     if fmt == "html":
+        from .report_html import render_html
         return render_html(report)
     raise ReportError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
 
@@ -570,7 +898,8 @@ _C = {"bold": "\033[1m", "dim": "\033[2m", "cyan": "\033[36m", "green": "\033[32
 
 
 def render_text(report: Report, color: bool = False) -> str:
-    """An aligned table per model, then the totals."""
+    """An aligned table per model (unbound quantities as numbered formulas
+    listed under it, never cut), then the totals."""
     def c(style, s):
         return f"{_C[style]}{s}{_C['reset']}" if color and s else s
 
@@ -582,14 +911,27 @@ def render_text(report: Report, color: bool = False) -> str:
             out.append("lets: " + ", ".join(f"{k} = {v}" for k, v in mr.lets.items()))
         for n in mr.notes:
             out.append(c("yellow", f"note: {n}"))
-        header = ("line", "path", "op", "shape", "at bindings", "repeat", "params", "FLOPs")
+        refs: dict = {}
+
+        def qcell(q: Quantity) -> str:
+            if q.value is not None:
+                return _num(q.value)
+            f = q.formula
+            if f not in refs:
+                refs[f] = f"[f{len(refs) + 1}]"
+            return refs[f]
+
+        header = ("line", "row", "op", "inputs", "shape", "at bindings", "repeat") + tuple(h for h, _ in _QCOLS)
         body = []
         for r in mr.visible():
-            body.append((str(r.line), r.label, r.op, r.shape_text(), r.value_text(), _repeat_cell(r.repeat),
-                         _clip(_cell(r.params), 40), _clip(_cell(r.flops), 40)))
+            body.append((str(r.line) if r.line else "", "  " * r.level + _row_name(mr, r), r.op,
+                         r.inputs_text(), r.shape_text(), r.value_text(), _repeat_cell(r.repeat))
+                        + tuple(qcell(getattr(r, a)) for _, a in _QCOLS))
+        body.append(("", "sum of own / model total", "", "", "", "", "", qcell(mr.params), qcell(mr.params),
+                     qcell(mr.flops), qcell(mr.flops)))
         widths = [max([len(header[i])] + [len(b[i]) for b in body]) for i in range(len(header))]
-        right = {0, 6, 7}
-        styles = [None, None, "dim", "cyan", "green", "yellow", None, None]
+        right = {0, 7, 8, 9, 10}
+        styles = [None, None, "dim", None, "cyan", "green", "yellow", None, None, None, None]
 
         def line(cells, header_row=False):
             parts = []
@@ -606,15 +948,20 @@ def render_text(report: Report, color: bool = False) -> str:
         out.append(line(header, True))
         for b in body:
             out.append(line(b))
+        if refs:
+            out.append("")
+            out.append("formulas (dimensions unbound):")
+            for f, ref in refs.items():
+                out.append(f"  {ref} {f}")
         out.append("")
         out.append(c("bold", "totals") + " (closed formulas; value at the bindings)")
-        for label, q, extra in (("parameters", mr.params, _human_count(mr.params.value)),
-                                ("forward FLOPs", mr.flops, _human_count(mr.flops.value)),
-                                ("activation memory (bytes)", mr.memory, _human_bytes(mr.memory.value))):
-            val = f"{q.value:,}" + (f" ({extra})" if extra and extra != str(q.value) else "") \
+        for label, q, extra in _totals(mr):
+            val = _num(q.value) + (f" ({extra})" if extra and extra != str(q.value) else "") \
                 if q.value is not None else "(needs " + ", ".join(_needs(q, mr)) + ")"
-            out.append(f"  {label:<26} {q.formula}")
-            out.append(f"  {'':<26} = {c('green', val)}")
+            out.append(f"  {label:<29} {q.formula}")
+            out.append(f"  {'':<29} = {c('green', val)}")
+        out.append("")
+        out.append(CONVENTIONS.replace("`", ""))
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -622,10 +969,6 @@ def render_text(report: Report, color: bool = False) -> str:
 def _needs(q: Quantity, mr: ModelReport) -> list:
     names = {s.name for s in as_expr(q.expr).free_symbols}
     return [d for d in mr.unbound if d in names] or ["unbound dimensions"]
-
-
-def _clip(s: str, n: int) -> str:
-    return s if len(s) <= n else s[:n - 1] + "…"
 
 
 # ---- markdown ------------------------------------------------------------------------------------------
@@ -643,6 +986,11 @@ def _md_q(q: Quantity) -> str:
     return _num(q.value) if q.value is not None else _md(q.formula)
 
 
+def _md_math(q: Quantity) -> str:
+    """GitHub math: $`...`$ (sympy's LaTeX printer)."""
+    return f"$`{q.latex}`$"
+
+
 def render_markdown(report: Report) -> str:
     """A walkthrough by stage, with totals and a Mermaid dataflow chart."""
     out = []
@@ -651,7 +999,7 @@ def render_markdown(report: Report) -> str:
         out.append("")
         out.append(f"Spec `{mr.file}`, model `{mr.name}`.")
         out.append("")
-        bound = ", ".join(f"`{k} = {v}`" + (" (--bind)" if mr.sources[k] == "bind" else "")
+        bound = ", ".join(f"`{k} = {v}`" + (f" ({mr.sources[k]})" if mr.sources[k] in ("bind", "config") else "")
                           for k, v in mr.bindings.items()) or "none"
         out.append(f"- Bindings: {bound}")
         if mr.unbound:
@@ -663,16 +1011,13 @@ def render_markdown(report: Report) -> str:
         out.append("")
         out.append("## Totals")
         out.append("")
-        out.append("| quantity | formula | at the bindings |")
-        out.append("|---|---|---:|")
-        out.append(f"| parameters | {_md(mr.params.formula)} | {_num(mr.params.value)} |")
-        out.append(f"| forward FLOPs | {_md(mr.flops.formula)} | {_num(mr.flops.value)} |")
-        mem = _num(mr.memory.value) + (f" ({_human_bytes(mr.memory.value)})" if mr.memory.value else "")
-        out.append(f"| activation memory (bytes) | {_md(mr.memory.formula)} | {mem} |")
+        out.append("| quantity | formula | math | at the bindings |")
+        out.append("|---|---|---|---:|")
+        for label, q, extra in _totals(mr):
+            val = _num(q.value) + (f" ({extra})" if extra and q.value is not None and extra != str(q.value) else "")
+            out.append(f"| {label} | {_md(q.formula)} | {_md_math(q)} | {val} |")
         out.append("")
-        out.append("FLOPs: a multiply-add counts 2; activation memory: every named tensor "
-                   "(not `param`s) x dtype size (float 4, int 8, bool 1) x repeat count "
-                   "(docs/reports.md).")
+        out.append(CONVENTIONS)
         out.append("")
         out.append("## Dataflow")
         out.append("")
@@ -705,15 +1050,15 @@ def render_markdown(report: Report) -> str:
             rows = [r for g in group for r in g.rows if mr.depth is None or r.depth <= mr.depth]
             if not rows:
                 continue
-            out.append("| line | path | op | shape | at bindings | repeat | params | FLOPs |")
-            out.append("|---:|---|---|---|---|---|---:|---:|")
+            out.append("| line | row | op | inputs | shape | at bindings | repeat | "
+                       + " | ".join(h for h, _ in _QCOLS) + " |")
+            out.append("|---:|---|---|---|---|---|---|" + "---:|" * len(_QCOLS))
             for r in rows:
-                out.append(f"| {r.line} | {' → '.join(r.path[1:] + (f'**{r.name}**',))} | {r.op} | "
+                name = _row_name(mr, r)
+                name = f"**{name}**" if r.kind != "call" else f"*{name}*"
+                out.append(f"| {r.line or ''} | {'&emsp;' * r.level}{name} | {r.op} | {_md(r.inputs_text())} | "
                            f"{_md(r.shape_text())} | {_md(r.value_text())} | {_repeat_cell(r.repeat)} | "
-                           f"{_md_q(r.params)} | {_md_q(r.flops)} |")
-        out.append("")
-        out.append("Per-row params and FLOPs are for one execution of the statement and include the blocks "
-                   "it calls; the totals above count every execution.")
+                           + " | ".join(_md_q(getattr(r, a)) for _, a in _QCOLS) + " |")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -723,8 +1068,8 @@ def _sections(stages) -> list:
     declarations is one section, every other statement its own."""
     out: list = []
     for s in stages:
-        decl = bool(s.top) and len(s.rows) == len(s.top) and s.top[0].op in ("input", "param")
-        if decl and out and out[-1][-1].top and out[-1][-1].top[0].op in ("input", "param") and \
+        decl = bool(s.top) and len(s.rows) == len(s.top) and s.top[0].kind in ("input", "param")
+        if decl and out and out[-1][-1].top and out[-1][-1].top[0].kind in ("input", "param") and \
                 len(out[-1][-1].rows) == len(out[-1][-1].top):
             out[-1].append(s)
         else:
@@ -753,26 +1098,33 @@ def _mermaid(mr: ModelReport) -> list:
             open_rid = s.repeat_id
         ind = "        " if open_rid is not None else "    "
         text = _mm(f"L{s.line}: " + _short(s.source or ", ".join(s.names)))
-        kind = s.top[0].op if s.top else ""
+        kind = s.top[0].kind if s.top else "return"
         if kind == "input":
             lines.append(f'{ind}s{s.index}(["{text}"])')
         elif kind == "param":
             lines.append(f'{ind}s{s.index}[("{text}")]')
+        elif kind == "return":
+            lines.append(f'{ind}s{s.index}(["{text}"])')
         else:
             lines.append(f'{ind}s{s.index}["{text}"]')
     if open_rid is not None:
         lines.append("    end")
-    lines.append('    out(["output"])')
     for a, b, name, shape in mr.edges:
-        dst = "out" if b == "out" else f"s{b}"
         if name:
-            lines.append(f'    s{a} -->|"{_mm(name + ": " + shape)}"| {dst}')
+            lines.append(f'    s{a} -->|"{_mm(name + ": " + shape)}"| s{b}')
         else:
-            lines.append(f"    s{a} --> {dst}")
+            lines.append(f"    s{a} --> s{b}")
     return lines
 
 
 # ---- json ---------------------------------------------------------------------------------------------
+
+
+def _qj(q: Quantity, latex: bool = False) -> dict:
+    out = q.to_json()
+    if latex:
+        out["latex"] = q.latex
+    return out
 
 
 def to_json(report: Report) -> dict:
@@ -782,18 +1134,26 @@ def to_json(report: Report) -> dict:
         nodes = []
         for r in mr.visible():
             nodes.append({
-                "path": list(r.path), "name": r.name, "op": r.op, "file": r.file, "line": r.line,
-                "shape": None if r.shape is None else list(r.shape), "dtype": r.dtype,
+                "kind": r.kind, "path": list(r.path), "level": r.level, "name": r.name, "op": r.op,
+                "file": r.file, "line": r.line,
+                "shape": None if r.shape is None else list(r.shape), "dtype": r.dtype or None,
                 "value": None if r.value is None else list(r.value),
-                "params": r.params.to_json(), "flops": r.flops.to_json(), "repeat": r.repeat.to_json(),
-                "memory": r.memory.to_json(), "calls": list(r.calls),
+                "inputs": [{"name": n, "shape": s} for n, s in r.inputs],
+                "repeat": r.repeat.to_json(),
+                "params": {"own": r.params_own.to_json(), "total": r.params_total.to_json()},
+                "flops": {"own": r.flops_own.to_json(), "total": r.flops_total.to_json()},
+                "memory": r.memory.to_json(), "param_bytes": r.param_bytes.to_json(),
+                "calls": list(r.calls), "cut": mr.is_cut(r),
             })
         mem = mr.memory.to_json()
         mem.update({"unit": "bytes", "dtype_bytes": dict(DTYPE_BYTES)})
         models.append({
             "name": mr.name, "bindings": dict(mr.bindings), "binding_sources": dict(mr.sources),
             "dims": list(mr.dims), "unbound": list(mr.unbound), "lets": dict(mr.lets),
-            "params": mr.params.to_json(), "flops": mr.flops.to_json(), "memory": mem,
+            "params": _qj(mr.params, True), "flops": _qj(mr.flops, True), "macs": _qj(mr.macs),
+            "memory": mem, "param_bytes": _qj(mr.param_bytes), "buffers": _qj(mr.buffers),
+            "buffer_bytes": _qj(mr.buffer_bytes), "input_bytes": _qj(mr.input_bytes),
+            "total_bytes": _qj(mr.total_bytes),
             "depth": mr.depth, "notes": list(mr.notes), "nodes": nodes,
         })
     diags = [{"code": d.code, "severity": d.severity, "file": d.span.file, "line": d.span.line,
@@ -803,136 +1163,3 @@ def to_json(report: Report) -> dict:
 
 def render_json(report: Report) -> str:
     return json.dumps(to_json(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-# ---- html ---------------------------------------------------------------------------------------------
-
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1400px;
-padding:0 1.5em;color:#1d2330;background:#fbfbfd}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #dde}
-code,td.m,.f{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
-table{border-collapse:collapse;margin:.6em 0;width:100%}
-th,td{padding:3px 8px;border-bottom:1px solid #e4e6ee;vertical-align:top;text-align:left}
-th{background:#eef0f7;position:sticky;top:0}
-td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-tr.d2 td.p{padding-left:1.6em}tr.d3 td.p{padding-left:3em}tr.d4 td.p{padding-left:4.4em}
-tr.top td{background:#f6f8ff}
-.path{color:#6a7087}.name{font-weight:600}.shape{color:#0b6e8a}.val{color:#237a3b}.rep{color:#9a6a00}
-.f{word-break:break-all}.note{color:#9a6a00}
-.diagram{overflow-x:auto;background:#fff;border:1px solid #e4e6ee;border-radius:6px;padding:8px}
-"""
-
-
-def _e(s) -> str:
-    return _html.escape(str(s), quote=True)
-
-
-def render_html(report: Report) -> str:
-    """One standalone page: totals, an inline SVG dataflow diagram, the table."""
-    body = []
-    for mr in report.models:
-        body.append(f"<h1>Shape report: <code>{_e(mr.name)}</code></h1>")
-        body.append(f"<p>Spec <code>{_e(mr.file)}</code> &middot; bindings: <code>{_e(_bindings_text(mr))}</code>"
-                    "</p>")
-        if mr.lets:
-            body.append("<p>Derived: " + ", ".join(f"<code>{_e(k)} = {_e(v)}</code>" for k, v in mr.lets.items())
-                        + "</p>")
-        for n in mr.notes:
-            body.append(f'<p class="note">Note: {_e(n)}</p>')
-        body.append("<h2>Totals</h2><table><tr><th>quantity</th><th>formula</th><th>at the bindings</th></tr>")
-        for label, q, extra in (("parameters", mr.params, _human_count(mr.params.value)),
-                                ("forward FLOPs", mr.flops, _human_count(mr.flops.value)),
-                                ("activation memory (bytes)", mr.memory, _human_bytes(mr.memory.value))):
-            val = _num(q.value) + (f" ({extra})" if extra and q.value is not None else "")
-            body.append(f'<tr><td>{label}</td><td class="f">{_e(q.formula)}</td><td class="n">{_e(val)}</td></tr>')
-        body.append("</table>")
-        body.append("<h2>Dataflow</h2>")
-        body.append(f'<div class="diagram">{_svg(mr)}</div>')
-        body.append("<h2>Tensors</h2>")
-        body.append("<table><tr><th>line</th><th>path</th><th>op</th><th>shape</th><th>at bindings</th>"
-                    "<th>repeat</th><th>params</th><th>FLOPs</th></tr>")
-        for r in mr.visible():
-            cls = f"d{min(r.depth, 4)}" + (" top" if r.depth == 1 else "")
-            prefix = "".join(f'<span class="path">{_e(p)} → </span>' for p in r.path[1:])
-            body.append(
-                f'<tr class="{cls}"><td class="n">{r.line}</td><td class="p">{prefix}'
-                f'<span class="name">{_e(r.name)}</span></td><td>{_e(r.op)}</td>'
-                f'<td class="m shape">{_e(r.shape_text())}</td><td class="m val">{_e(r.value_text())}</td>'
-                f'<td class="rep">{_e(_repeat_cell(r.repeat))}</td><td class="n f">{_e(_cell(r.params))}</td>'
-                f'<td class="n f">{_e(_cell(r.flops))}</td></tr>')
-        body.append("</table>")
-        body.append("<p>Per-row params and FLOPs are for one execution of the statement and include the blocks it "
-                    "calls. FLOPs: a multiply-add counts 2. Activation memory: every named tensor except "
-                    "<code>param</code>s, numel &times; dtype size (float 4, int 8, bool 1) &times; repeat.</p>")
-    title = ", ".join(m.name for m in report.models) or report.file
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>shapecheck report: {_e(title)}</title><style>{_CSS}</style></head><body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
-
-
-def _svg(mr: ModelReport) -> str:
-    """A vertical flow of the top-level stages: boxes in execution order,
-    dataflow edges (straight to the next stage, curved on the left otherwise)
-    labelled with the tensor and its shape; `repeat` bodies framed."""
-    box_w, box_h, gap, left, top = 460, 34, 40, 260, 16
-    stages = list(mr.stages)
-    n = len(stages) + 1
-    ys = [top + i * (box_h + gap) for i in range(n)]
-    width = left + box_w + 320
-    height = ys[-1] + box_h + 16
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="ui-monospace,Menlo,Consolas,monospace" font-size="12">',
-             '<defs><marker id="a" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-             'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#56607a"/></marker></defs>']
-    # repeat frames
-    groups: dict = {}
-    for s in stages:
-        if s.repeat_id is not None:
-            groups.setdefault(s.repeat_id, []).append(s)
-    for rid, ss in groups.items():
-        y0, y1 = ys[ss[0].index] - 8, ys[ss[-1].index] + box_h + 8
-        rep = ss[0].repeat.formula if ss[0].repeat is not None else "?"
-        val = ss[0].repeat.value if ss[0].repeat is not None else None
-        parts.append(f'<rect x="{left - 12}" y="{y0}" width="{box_w + 24}" height="{y1 - y0}" rx="8" '
-                     'fill="#fff8e6" stroke="#d9a400" stroke-dasharray="5,4"/>')
-        parts.append(f'<text x="{left + box_w + 18}" y="{y0 + 14}" fill="#9a6a00">repeat {_e(rep)}'
-                     f'{"" if val is None or str(val) == rep else f" (×{val})"}</text>')
-    # edges
-    depth_of: dict = {}
-    for a, b, name, shape in mr.edges:
-        j = n - 1 if b == "out" else b
-        label = f"{name}: {shape}" if name else ""
-        if j == a + 1:
-            x = left + box_w // 2
-            parts.append(f'<line x1="{x}" y1="{ys[a] + box_h}" x2="{x}" y2="{ys[j] - 2}" stroke="#56607a" '
-                         'marker-end="url(#a)"/>')
-            if label:
-                parts.append(f'<text x="{x + 8}" y="{ys[a] + box_h + gap // 2 + 4}" fill="#0b6e8a">'
-                             f'{_e(label)}</text>')
-            continue
-        k = sum(1 for (x0, x1) in depth_of.values() if not (x1 <= a or x0 >= j))
-        depth_of[(a, j, name)] = (a, j)
-        off = 22 + 26 * min(k, 8)
-        x0 = left
-        ya, yb = ys[a] + box_h // 2, ys[j] + box_h // 2
-        parts.append(f'<path d="M{x0},{ya} C{x0 - off},{ya} {x0 - off},{yb} {x0 - 2},{yb}" fill="none" '
-                     'stroke="#8a93ab" marker-end="url(#a)"/>')
-        if label:
-            parts.append(f'<text x="{x0 - off * 0.75 - 4}" y="{(ya + yb) // 2 + 4}" text-anchor="end" '
-                         f'fill="#0b6e8a">{_e(_short(label, 40))}</text>')
-    # boxes
-    for s in stages:
-        y = ys[s.index]
-        kind = s.top[0].op if s.top else ""
-        fill = {"input": "#e8f4ea", "param": "#f3ecfa"}.get(kind, "#eef2fb")
-        text = _short(f"L{s.line}: {s.source or ', '.join(s.names)}", 62)
-        parts.append(f'<rect x="{left}" y="{y}" width="{box_w}" height="{box_h}" rx="6" fill="{fill}" '
-                     'stroke="#7d88a6"/>')
-        parts.append(f'<text x="{left + 10}" y="{y + box_h // 2 + 4}" fill="#1d2330">{_e(text)}</text>')
-    y = ys[-1]
-    parts.append(f'<rect x="{left + box_w // 2 - 60}" y="{y}" width="120" height="{box_h}" rx="17" fill="#fde9e7" '
-                 'stroke="#b0625a"/>')
-    parts.append(f'<text x="{left + box_w // 2}" y="{y + box_h // 2 + 4}" text-anchor="middle">output</text>')
-    parts.append("</svg>")
-    return "".join(parts)

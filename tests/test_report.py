@@ -175,17 +175,22 @@ def test_json_matches_the_documented_schema():
 
 def test_html_is_standalone():
     page = R.render(R.build(_check("gpt2")), "html")
-    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<table>" in page
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<table" in page and "<math" in page
     assert "<script" not in page and "<link" not in page and "src=" not in page
-    assert re.findall(r"https?://[^\"' ]+", page) == ["http://www.w3.org/2000/svg"]
+    assert set(re.findall(r"https?://[^\"' ]+", page)) == {"http://www.w3.org/2000/svg",
+                                                           "http://www.w3.org/1998/Math/MathML"}
 
 
-def test_markdown_has_mermaid_and_stages():
+def test_markdown_has_mermaid_stages_and_math():
     md = regen.render("transformer", "md")
     assert "```mermaid\nflowchart TD" in md
     assert 'subgraph r1 ["repeat n_layers"]' in md
     assert "|\"x: [batch, src_len, d_model]\"|" in md
-    assert "### 3. `x`, line 47 (calls `encoder_layer@47`)" in md
+    assert "### 3. `x`, line 47 (calls `encoder_layer`)" in md
+    gpt2 = regen.render("gpt2", "md")
+    assert "| parameters | `n_layers*(12*d_model**2 + 13*d_model) + d_model*(vocab_size + n_positions + 2)` | " \
+           "$`n_{layers} \\left(12 d_{model}^{2} + 13 d_{model}\\right) + d_{model} \\left(vocab_{size} + " \
+           "n_{positions} + 2\\right)`$ | 124,439,808 (124.44M) |" in gpt2
 
 
 def test_let_names_replace_exact_matches_only():
@@ -200,24 +205,31 @@ model m {
     z = linear(x, 2 * d / h)
     return z
 }''', "m.shape")
-    rows = {r.name: r for r in R.build(res).models[0].rows}
+    rows = {r.name: r for r in R.build(res).models[0].rows if r.kind != "return"}
     assert rows["y"].shape == ("b", "h", "dk")
     assert rows["z"].shape == ("b", "2*d / h")      # not an exact match: left alone
     assert rows["x"].shape == ("b", "d")            # `let same = d` never renames `d`
 
 
-def test_depth_limits_rows():
-    rep = R.build(_check("transformer"), depth=1)
-    assert {r.depth for r in rep.models[0].visible()} == {1}
+def test_depth_limits_rows_and_names_the_cut_blocks():
+    rep = R.build(_check("gpt2"), depth=1)
+    m = rep.models[0]
+    assert {r.depth for r in m.visible()} == {1}
+    assert [r.kind for r in m.visible()][-1] == "return"
+    cut = [r for r in m.visible() if m.is_cut(r)]
+    assert [(r.name, r.calls) for r in cut] == [("x", ("causal_self_attention",)), ("x", ("mlp",))]
+    text = R.render(rep, "text")
+    assert "x → causal_self_attention()" in text and "x → mlp()" in text
     doc = json.loads(R.render(rep, "json"))
     assert all(len(n["path"]) == 1 for n in doc["models"][0]["nodes"])
+    assert [n["cut"] for n in doc["models"][0]["nodes"]].count(True) == 2
 
 
 def test_unbound_dimensions_give_formulas_not_values():
     m = R.build(_check("gpt2")).models[0]
     assert m.flops.value is None and m.memory.value is None and "batch" in m.unbound
     x = next(r for r in m.rows if r.name == "x")
-    assert x.value is None and x.shape == ("batch", "seq_len", "d_model")
+    assert x.value is None and x.flops_own.value is None and x.shape == ("batch", "seq_len", "d_model")
 
 
 def test_bindings_violating_a_require_are_noted():
@@ -276,3 +288,150 @@ def test_report_library_does_not_import_numpy():
 def test_cli_formats_match_the_library():
     from shapecheck.cli import report as cli_report
     assert tuple(cli_report.FORMATS) == tuple(R.FORMATS)
+
+
+# ---- the hierarchy adds up -------------------------------------------------------------------------------
+
+
+def _clean_cases():
+    out = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "cases", "**", "*.shape"), recursive=True)):
+        text = read_text(path)
+        if "# E:" in text:
+            continue
+        out.append(path)
+    return out
+
+
+CLEAN = [p for p in SPECS] + _clean_cases()
+
+
+@pytest.mark.parametrize("path", CLEAN, ids=[os.path.relpath(p, ROOT) for p in CLEAN])
+def test_own_columns_add_up_to_the_model_totals(path):
+    """Over every shipped spec and clean golden case: the own parameters and
+    FLOPs of all rows (repeat applied) sum to the model totals, symbolically;
+    and the model's statements' totals (including their calls) do too."""
+    import sympy
+    res = check_path(path)
+    if res.errors or not res.models:
+        pytest.skip("not a clean spec with a model")
+    for mr in R.build(res).models:
+        for own, total, attr in (("params_own", "params_total", "params"), ("flops_own", "flops_total", "flops")):
+            want = getattr(mr, attr).expr
+            got = sympy.Add(*(getattr(r, own).expr for r in mr.rows))
+            assert sympy.expand(got - want) == 0, (mr.name, attr)
+            top = sympy.Add(*(getattr(r, total).expr for r in mr.rows if r.depth == 1 and r.kind != "call"))
+            assert sympy.expand(top - want) == 0, (mr.name, attr)
+        # a call row's total is the sum of its callee's own rows
+        for i, r in enumerate(mr.rows):
+            if r.kind != "call":
+                continue
+            inner = [c for c in mr.rows[i + 1:]]
+            inner = inner[:next((k for k, c in enumerate(inner) if c.level <= r.level), len(inner))]
+            assert sympy.expand(sympy.Add(*(c.params_own.expr for c in inner)) - r.params_total.expr) == 0
+
+
+def test_gpt2_hierarchy_by_hand():
+    """GPT-2 small, per layer: attention 4d^2+4d weights, MLP 8d^2+5d, two
+    layer norms 2d each; 12 layers (values from the published architecture)."""
+    m = R.build(_check("gpt2")).models[0]
+    d, L = 768, 12
+    calls = {r.name: r for r in m.rows if r.kind == "call"}
+    assert calls["causal_self_attention"].params_total.value == L * (4 * d * d + 4 * d)
+    assert calls["mlp"].params_total.value == L * (8 * d * d + 5 * d)
+    xs = [r for r in m.rows if r.name == "x" and r.depth == 1]
+    assert [r.params_own.value for r in xs] == [0, L * 2 * d, L * 2 * d]      # the layer norms
+    assert xs[1].repeat.formula == "n_layers" and xs[1].repeat.value == 12
+    ret = [r for r in m.rows if r.kind == "return"]
+    assert [r.path for r in ret] == [("gpt2", "causal_self_attention@35"), ("gpt2", "mlp@36"), ("gpt2",)]
+    assert ret[1].params_own.value == L * (8 * d * d + 5 * d)          # mlp's two linears are in its return
+    logits = next(r for r in m.rows if r.name == "logits")
+    assert logits.inputs == (("x", "[batch, seq_len, d_model]"), ("wte", "[vocab_size, d_model]"))
+
+
+def test_memory_columns_by_hand():
+    m = R.build(_check("gpt2"), binds={"batch": 1, "seq_len": 8}).models[0]
+    assert m.param_bytes.value == 4 * 124_439_808
+    assert m.macs.value * 2 == m.flops.value
+    assert m.input_bytes.value == 8 * 1 * 8                 # int64 ids
+    assert m.total_bytes.value == m.param_bytes.value + m.memory.value
+    assert m.buffers.value == 0
+
+
+# ---- formulas ------------------------------------------------------------------------------------------
+
+
+def test_gpt2_parameter_formula_reads_as_written_by_hand():
+    m = R.build(_check("gpt2")).models[0]
+    assert m.params.formula == "n_layers*(12*d_model**2 + 13*d_model) + d_model*(vocab_size + n_positions + 2)"
+
+
+@pytest.mark.parametrize("path", SPECS, ids=NAMES)
+def test_printed_formulas_equal_the_totals(path):
+    """The grouped form is the same polynomial (checked by expansion), spec
+    syntax only, and the text format never cuts a formula."""
+    import sympy
+    from shapecheck import formula as F
+    res = check_path(path)
+    rep = R.build(res)
+    for mr in rep.models:
+        for q in (mr.params, mr.flops, mr.memory, mr.total_bytes):
+            assert F.check_equal(q.expr, mr.printer.order, mr.printer.repeats)
+            assert "…" not in q.formula and "..." not in q.formula
+            assert not re.search(r"\bfloor\(|\*\*|[a-z_]+", q.formula) is None or q.formula.isdigit()
+    text = R.render(rep, "text")
+    assert "…" not in text.split("formulas (dimensions unbound):")[-1]
+
+
+def test_formula_terms_by_degree_and_declaration_order():
+    from shapecheck import formula as F
+    from shapecheck.dims import dim
+    a, b, c = dim("a"), dim("b"), dim("c")
+    assert F.plain(3 + b + a * a + 2 * a, order=["a", "b"]) == "a**2 + 2*a + b + 3"
+    assert F.plain(c * a + c * b, order=["a", "b", "c"]) == "c*(a + b)"
+    assert F.plain(a / b + 1, order=["a", "b"]) == "a / b + 1"
+    import sympy
+    assert F.plain(sympy.floor(a / b) * c + c, order=["a", "b", "c"]) == "c*(floor(a / b) + 1)"
+    assert F.plain(a - 2 * b, order=["a", "b"]) == "a - 2*b"
+
+
+# ---- configuration -------------------------------------------------------------------------------------
+
+
+def test_report_reads_bind_from_config_and_bind_wins(tmp_path, monkeypatch, capsys):
+    spec = os.path.join(ROOT, "specs", "gpt2.shape")
+    (tmp_path / "pyproject.toml").write_text("[tool.shapecheck]\nbind = { batch = 3, seq_len = 5 }\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", spec, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)["models"][0]
+    assert doc["bindings"]["batch"] == 3 and doc["binding_sources"]["batch"] == "config"
+    assert [n["value"] for n in doc["nodes"] if n["name"] == "logits"] == [[3, 5, 50257]]
+    assert main(["report", spec, "--format", "json", "--bind", "batch=2"]) == 0
+    doc = json.loads(capsys.readouterr().out)["models"][0]
+    assert doc["bindings"]["batch"] == 2 and doc["binding_sources"]["batch"] == "bind"
+    assert doc["bindings"]["seq_len"] == 5
+
+
+# ---- html and layout -----------------------------------------------------------------------------------
+
+
+def test_html_formulas_wrap_at_operators_only():
+    from shapecheck.report_html import wrap
+    assert wrap("n_layers*(12*d_model**2 + 13)") == "n_layers*<wbr>(<wbr>12*<wbr>d_model**2 + 13)"
+    page = R.render(R.build(_check("gpt2")), "html")
+    assert "<math" in page and 'class="plain f"' in page
+    assert "word-break:break-all" not in page
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_diagram_boxes_do_not_overlap(name):
+    """Geometry of the laid-out diagram (the browser test measures the real text)."""
+    from shapecheck.report_html import svg
+    page = svg(R.build(_check(name)).models[0])
+    rects = [tuple(float(v) for v in m) for m in
+             re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"', page)]
+    width, height = (float(v) for v in re.search(r'<svg [^>]*width="(\d+)" height="(\d+)"', page).groups())
+    for i, (x, y, w, h) in enumerate(rects):
+        assert 0 <= x and x + w <= width and 0 <= y and y + h <= height
+        for (x2, y2, w2, h2) in rects[i + 1:]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, (name, (x, y, w, h), (x2, y2, w2, h2))

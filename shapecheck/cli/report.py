@@ -24,7 +24,7 @@ def add_parser(subparsers):
                     "errors; 2: a usage error. Conventions: docs/reports.md.")
     p.add_argument("spec", metavar="SPEC", help="the spec file (*.shape)")
     p.add_argument("--model", metavar="NAME", help="report only this model (default: every model)")
-    add_bind_option(p)
+    add_bind_option(p, "; defaults from [tool.shapecheck] bind in pyproject.toml")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--depth", metavar="N", type=int, default=None,
                    help="show block internals down to N levels of calls (1: the model's own tensors; "
@@ -35,8 +35,14 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     """Run ``report`` for parsed ``args``; return the exit code."""
+    from ..config import ConfigError, load_config
     from .verify import parse_binds
 
+    try:
+        defaults = load_config().bind           # [tool.shapecheck] bind, under --bind
+    except ConfigError as e:
+        print(f"shapecheck report: {e}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         binds = parse_binds(args.bind)
         if args.depth is not None and args.depth < 1:
@@ -61,7 +67,7 @@ def run(args) -> int:
         print(f"shapecheck report: {args.spec} defines no model", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = build(res, model=args.model, binds=binds, depth=args.depth)
+        report = build(res, model=args.model, binds=binds, depth=args.depth, default_binds=defaults)
     except ReportError as e:
         print(f"shapecheck report: {e}", file=sys.stderr)
         return EXIT_USAGE
