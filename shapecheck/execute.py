@@ -727,6 +727,13 @@ class _Runner:
         elif kind in (K.DIM, K.AXIS):
             if isinstance(v, DimV):
                 return v.value
+        elif kind in (K.AXES_OPT, K.DIMS):
+            if isinstance(v, Lit) and v.value is None:
+                return None
+            if isinstance(v, DimV):
+                return v.value
+            if isinstance(v, ListV) and all(isinstance(it, DimV) for it in v.items):
+                return tuple(it.value for it in v.items)
         elif kind == K.NUMBER:
             if isinstance(v, Lit) and isinstance(v.value, float):
                 return v.value
@@ -751,7 +758,8 @@ _INTERNAL = {"index", "add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow
 _WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimension",
          K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
          K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
-         "dim|tensor": "a dimension or a tensor"}
+         "dim|tensor": "a dimension or a tensor", K.AXES_OPT: "an integer axis or a list of them",
+         K.DIMS: "a dimension or a list of dimensions"}
 _NOSPAN = Span("<globals>", 1, 1, 1, 2)
 
 
@@ -895,11 +903,18 @@ def _first(out):
 
 
 _FREE = frozenset({"transpose", "permute", "reshape", "rearrange", "concat", "stack", "split", "index",
-                   "embedding", "broadcast_to", "causal_mask", "sinusoidal", "where", "dropout"})
+                   "embedding", "broadcast_to", "causal_mask", "sinusoidal", "where", "dropout",
+                   "flatten", "unflatten", "squeeze", "unsqueeze", "expand", "repeat_interleave",
+                   "gather", "index_select", "scatter", "one_hot", "roll", "flip", "pad", "unfold",
+                   "pixel_shuffle", "pixel_unshuffle", "arange", "tril", "triu"})
 _PER_OUTPUT = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "pow", "neg", "relu", "gelu", "silu",
-                         "tanh", "sigmoid", "exp", "log", "abs", "sqrt"})
+                         "tanh", "sigmoid", "exp", "log", "abs", "sqrt", "eq", "ne", "lt", "le", "gt", "ge",
+                         "bitwise_and", "bitwise_or", "bitwise_not", "logical_and", "logical_or",
+                         "logical_not"})
 _PER_INPUT = {"sum": 1, "mean": 1, "max": 1, "min": 1, "softmax": 3, "log_softmax": 4, "layer_norm": 7,
-              "rms_norm": 4}
+              "rms_norm": 4, "argmax": 1, "argmin": 1, "topk": 1, "cumsum": 1, "cumprod": 1}
+#: input positions `interpolate` reads per output element and spatial axis
+_INTERPOLATE_TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 2, "bilinear": 2, "bicubic": 4, "trilinear": 2}
 
 
 def op_flops(name: str, args: list, out) -> Optional[int]:
@@ -920,6 +935,11 @@ def op_flops(name: str, args: list, out) -> Optional[int]:
         return _size(_first(out))
     if name in _PER_INPUT:
         return _PER_INPUT[name] * _size(args[0])
+    if name == "scatter_add":
+        return _size(args[2])           # one addition per index element
+    if name == "interpolate":
+        taps = _INTERPOLATE_TAPS.get(args[3], 0)
+        return 2 * taps ** (np.ndim(args[0]) - 2) * _size(out) if taps else 0
     if name == "masked_fill":
         return 0 if args[1] is None else _size(args[0])
     if name == "linear":

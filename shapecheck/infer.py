@@ -1004,6 +1004,18 @@ class Checker:
             if isinstance(v, DimV):
                 self.report("SC103", sp, f"{o.name}: `{a.name}` must be an integer constant, got {_s(v.expr)}")
                 raise Abort
+        elif kind in (K.AXES_OPT, K.DIMS):
+            if isinstance(v, Lit) and v.value is None:
+                return None
+            items = v.items if isinstance(v, ListV) else (v,)
+            if all(isinstance(it, DimV) for it in items):
+                if kind == K.AXES_OPT:
+                    odd = [it.expr for it in items if not it.expr.is_Integer]
+                    if odd:
+                        self.report("SC103", sp, f"{o.name}: `{a.name}` must be integer constants, got {_s(odd[0])}")
+                        raise Abort
+                conv = tuple(int(it.expr) if kind == K.AXES_OPT else it.expr for it in items)
+                return conv if isinstance(v, ListV) else conv[0]
         elif kind == K.NUMBER:
             if isinstance(v, Lit) and isinstance(v.value, float):
                 return v.value
@@ -1034,7 +1046,8 @@ class Checker:
         want = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimension",
                 K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
                 K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
-                "dim|tensor": "a dimension or a tensor"}.get(kind, kind)
+                "dim|tensor": "a dimension or a tensor", K.AXES_OPT: "an integer axis or a list of them",
+                K.DIMS: "a dimension or a list of dimensions"}.get(kind, kind)
         self.report("SC103", sp, f"{o.name}: `{a.name}` must be {want}, got {kind_of(v)}")
         raise Abort
 

@@ -140,7 +140,7 @@ class _Lowerer:
             return self.expr(c[0], d)
         if kind == "star_dim":
             return ir.Star(str(c[0]), sp)
-        if kind == "list":
+        if kind in ("list", "tuple"):     # `(2, 3)` is a list too (axis=(2, 3), kernel=(3, 1))
             return ir.ListExpr(tuple(self.expr(i, d) for i in c if i is not None), sp)
         if kind == "call":
             name, args = c

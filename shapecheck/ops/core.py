@@ -23,6 +23,8 @@ STR = "str"
 TENSORS = "tensors"      # a list of tensors
 SHAPE = "shape"          # a list of dimension expressions (and *variadics)
 AXES = "axes*"           # any number of positional axes (permute); a kind ending in * is varargs
+AXES_OPT = "axes?"       # none, an integer constant, or a list of them: None, an int or a tuple of ints
+DIMS = "dims"            # a dimension expression or a list of them: one expression or a tuple (or none)
 
 REQUIRED = object()
 

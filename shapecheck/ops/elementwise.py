@@ -152,19 +152,19 @@ def sqrt(r, x):
 
 @op("broadcast_to", Arg("x", TENSOR), Arg("shape", SHAPE),
     kernel=lambda k, x, shape: k.np.broadcast_to(x, tuple(shape)))
-def broadcast_to(r, x, shape):
+def broadcast_to(r, x, shape, what="broadcast_to"):
     """`broadcast_to(x, [shape])`: NumPy broadcasting to the given shape."""
     target = tuple(shape)
     if len(x.shape) > len(target):
-        r.fail("SC302", f"broadcast_to: cannot broadcast rank {len(x.shape)} to rank {len(target)}")
+        r.fail("SC302", f"{what}: cannot broadcast rank {len(x.shape)} to rank {len(target)}")
     for d, t in zip(reversed(x.shape), reversed(target)):
         if isinstance(d, Variadic) or isinstance(t, Variadic):
             if d != t:
-                r.fail("SC302", f"broadcast_to: cannot match {d} with {t}")
+                r.fail("SC302", f"{what}: cannot match {d} with {t}")
             continue
         if d == 1 or r.is_one(d):
             continue
-        r.same(t, d, "broadcast_to: a dimension must be 1 or equal to the target", "SC302")
+        r.same(t, d, f"{what}: a dimension must be 1 or equal to the target", "SC302")
     return Out(target, x.dtype)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .core import AXES, AXIS, DIM, SHAPE, STR, TENSOR, TENSORS, Arg, Out, Variadic, axis, fixed, op, prod
+from .core import AXES, AXES_OPT, AXIS, DIM, DIMS, SHAPE, STR, TENSOR, TENSORS, Arg, Out, Variadic, axis, fixed, op, prod
 
 
 @op("transpose", Arg("x", TENSOR), Arg("i", AXIS, -2), Arg("j", AXIS, -1),
@@ -32,15 +32,133 @@ def _reshape_kernel(k, x, shape):
     return x.reshape(tuple(shape))
 
 
+def _is_minus_one(d) -> bool:
+    """Is ``d`` the literal -1 (a sympy Integer on the symbolic side, an int on the numeric one)?"""
+    return (isinstance(d, int) or getattr(d, "is_Integer", False)) and d == -1
+
+
+def solve_sizes(r, total, sizes, what):
+    """``sizes`` (a target shape) with its one ``-1`` solved so that the product
+    is ``total`` (the division must be exact); without ``-1``, the product must
+    equal ``total``."""
+    holes = [i for i, d in enumerate(sizes) if _is_minus_one(d)]
+    if len(holes) > 1:
+        r.fail("SC305", f"{what}: only one size can be -1, got {len(holes)}")
+    known = [d for d in sizes if not isinstance(d, Variadic) and not _is_minus_one(d)]
+    if not holes:
+        r.same(total, prod(known), f"{what}: the number of elements must not change")
+        return tuple(sizes)
+    solved = r.div(total, prod(known), f"{what}: solving -1 ({_show(total)} elements)")
+    return tuple(solved if i == holes[0] else d for i, d in enumerate(sizes))
+
+
 @op("reshape", Arg("x", TENSOR), Arg("shape", SHAPE), kernel=_reshape_kernel)
 def reshape(r, x, shape):
-    """`reshape(x, [shape])`: the products of the dimensions must be equal."""
+    """`reshape(x, [shape])`: the products of the dimensions must be equal; one size may be
+    -1 (solved, and the division must be exact)."""
     src = [d for d in x.shape if not isinstance(d, Variadic)]
-    dst = [d for d in shape if not isinstance(d, Variadic)]
     if [d for d in x.shape if isinstance(d, Variadic)] != [d for d in shape if isinstance(d, Variadic)]:
         r.fail("SC305", "reshape: the variadic dimensions must be the same on both sides")
-    r.same(prod(src), prod(dst), "reshape: the number of elements must not change")
-    return Out(tuple(shape), x.dtype)
+    return Out(solve_sizes(r, prod(src), tuple(shape), "reshape"), x.dtype)
+
+
+@op("flatten", Arg("x", TENSOR), Arg("start_dim", AXIS, 0), Arg("end_dim", AXIS, -1),
+    kernel=lambda k, x, start_dim, end_dim: x.reshape(
+        x.shape[:start_dim % x.ndim] + (-1,) + x.shape[end_dim % x.ndim + 1:]))
+def flatten(r, x, start, end):
+    """`flatten(x, start_dim=0, end_dim=-1)`: the axes `start_dim..end_dim` merged into one."""
+    shape = fixed(r, x, "flatten")
+    if not shape:
+        return Out((1,), x.dtype)
+    a, b = axis(r, shape, start, "flatten"), axis(r, shape, end, "flatten")
+    if a > b:
+        r.fail("SC304", f"flatten: start_dim {start} comes after end_dim {end}")
+    return Out(shape[:a] + (prod(shape[a:b + 1]),) + shape[b + 1:], x.dtype)
+
+
+@op("unflatten", Arg("x", TENSOR), Arg("axis", AXIS), Arg("sizes", SHAPE),
+    kernel=lambda k, x, axis, sizes: x.reshape(x.shape[:axis % x.ndim] + tuple(sizes) + x.shape[axis % x.ndim + 1:]))
+def unflatten(r, x, ax, sizes):
+    """`unflatten(x, axis, [sizes])`: `axis` split into `sizes` (product equal; one may be -1)."""
+    i = axis(r, x.shape, ax, "unflatten")
+    if not sizes or any(isinstance(d, Variadic) for d in sizes):
+        r.fail("SC103", "unflatten: `sizes` must list one or more dimensions")
+    return Out(x.shape[:i] + solve_sizes(r, x.shape[i], tuple(sizes), "unflatten") + x.shape[i + 1:], x.dtype)
+
+
+def _squeeze_kernel(k, x, axis):
+    if axis is None:
+        return k.np.squeeze(x)
+    return k.np.squeeze(x, axis=axis)
+
+
+@op("squeeze", Arg("x", TENSOR), Arg("axis", AXES_OPT, None), kernel=_squeeze_kernel)
+def squeeze(r, x, ax):
+    """`squeeze(x, axis=none)`: the given axes removed, each must be 1; without `axis`, every
+    axis of size 1 (the others must be provably larger than 1)."""
+    shape = fixed(r, x, "squeeze")
+    if ax is None:
+        keep = []
+        for i, d in enumerate(shape):
+            if d == 1 or r.is_one(d):
+                continue
+            if r.sign(d - 2) != 1:
+                r.fail("SC304", f"squeeze: whether axis {i} ({_show(d)}) is removed depends on the sizes "
+                                f"(it is when {_show(d)} is 1); name the axes to remove")
+            keep.append(d)
+        return Out(tuple(keep), x.dtype)
+    from .reduce import reduced_axes
+    idx = set(reduced_axes(r, shape, ax, "squeeze"))
+    for i in sorted(idx):
+        r.same(1, shape[i], f"squeeze: axis {i} must have size 1")
+    return Out(tuple(d for i, d in enumerate(shape) if i not in idx), x.dtype)
+
+
+@op("unsqueeze", Arg("x", TENSOR), Arg("axis", AXIS),
+    kernel=lambda k, x, axis: k.np.expand_dims(x, axis))
+def unsqueeze(r, x, ax):
+    """`unsqueeze(x, axis)`: a new axis of size 1 at `axis` (counted in the result)."""
+    i = axis(r, x.shape, ax, "unsqueeze", extra=1)
+    from sympy import Integer
+    return Out(x.shape[:i] + (Integer(1),) + x.shape[i:], x.dtype)
+
+
+def _expand_target(shape, sizes):
+    """``sizes`` with each -1 replaced by ``shape``'s size aligned from the right."""
+    lead = len(sizes) - len(shape)
+    return tuple(shape[i - lead] if _is_minus_one(d) and i >= lead else d for i, d in enumerate(sizes))
+
+
+@op("expand", Arg("x", TENSOR), Arg("sizes", SHAPE),
+    kernel=lambda k, x, sizes: k.np.broadcast_to(x, _expand_target(x.shape, tuple(sizes))))
+def expand(r, x, sizes):
+    """`expand(x, [sizes])`: as `broadcast_to`, where -1 keeps the input's size."""
+    shape = fixed(r, x, "expand")
+    if len(sizes) < len(shape):
+        r.fail("SC302", f"expand: cannot expand rank {len(shape)} to rank {len(sizes)}")
+    lead = len(sizes) - len(shape)
+    if any(_is_minus_one(d) for d in sizes[:lead]):
+        r.fail("SC302", "expand: -1 is not allowed for a new leading axis")
+    from .elementwise import broadcast_to
+    return broadcast_to(r, x, _expand_target(shape, tuple(sizes)), "expand")
+
+
+def _repeat_interleave_kernel(k, x, repeats, axis):
+    return k.np.repeat(x, repeats, axis=axis)
+
+
+@op("repeat_interleave", Arg("x", TENSOR), Arg("repeats", DIM), Arg("axis", AXES_OPT, None),
+    kernel=_repeat_interleave_kernel)
+def repeat_interleave(r, x, repeats, ax):
+    """`repeat_interleave(x, repeats, axis=none)`: each element repeated `repeats` times along
+    `axis` (which grows `repeats`-fold); without `axis`, of the flattened tensor."""
+    r.positive(repeats, "repeat_interleave: repeats")
+    if ax is None:
+        return Out((prod(list(fixed(r, x, "repeat_interleave"))) * repeats,), x.dtype)
+    if isinstance(ax, tuple):
+        r.fail("SC103", f"repeat_interleave: `axis` is one integer axis, got {list(ax)}")
+    i = axis(r, x.shape, ax, "repeat_interleave")
+    return Out(x.shape[:i] + (x.shape[i] * repeats,) + x.shape[i + 1:], x.dtype)
 
 
 # ---- rearrange (einops semantics) ------------------------------------------------
@@ -234,13 +352,29 @@ def stack(r, tensors, ax):
 
 
 def _split_kernel(k, x, n, axis):
+    if isinstance(n, tuple):      # section sizes: split at their running sums
+        cuts, at = [], 0
+        for s in n[:-1]:
+            at += s
+            cuts.append(at)
+        if at + n[-1] != x.shape[axis]:
+            raise ValueError(f"the sections {list(n)} add up to {at + n[-1]}, not {x.shape[axis]}")
+        return tuple(k.np.split(x, cuts, axis=axis))
     return tuple(k.np.split(x, n, axis=axis))
 
 
-@op("split", Arg("x", TENSOR), Arg("n", DIM), Arg("axis", AXIS, -1), kernel=_split_kernel)
+@op("split", Arg("x", TENSOR), Arg("n", DIMS), Arg("axis", AXIS, -1), kernel=_split_kernel)
 def split(r, x, n, ax):
-    """`split(x, n, axis)`: `n` equal parts (the axis must divide by `n`)."""
+    """`split(x, n, axis)`: `n` equal parts (the axis must divide by `n`); `split(x, [s1, s2, s3],
+    axis)`: parts of those sizes (which must add up to the axis)."""
     i = axis(r, x.shape, ax, "split")
+    if n is None:
+        r.fail("SC103", "split: give the number of parts or the list of their sizes")
+    if isinstance(n, tuple):
+        if not 1 <= len(n) <= 64:
+            r.fail("SC103", f"split: 1 to 64 sections, got {len(n)}")
+        r.same(x.shape[i], sum(n[1:], n[0]), f"split: the sections must add up to axis {ax}")
+        return tuple(Out(x.shape[:i] + (s,) + x.shape[i + 1:], x.dtype) for s in n)
     if not getattr(n, "is_Integer", False):
         r.fail("SC103", "split: the number of parts must be an integer constant")
     if int(n) < 1 or int(n) > 64:
