@@ -247,6 +247,23 @@ def mathml(expr, order=(), repeats=()) -> str:
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML">{body}</math>'
 
 
+def mathml_terms(expr, order=(), repeats=()) -> list:
+    """The grouped ``expr`` as one ``<math>`` element per top-level term (the
+    second and later starting with their ``+`` or ``-``), so that a browser
+    can wrap a long sum between terms (MathML itself does not break lines)."""
+    from sympy.printing.mathml import mathml as _mathml
+
+    out = []
+    for i, item in enumerate(arrange(expr, order, repeats)):
+        sign = "+"
+        if isinstance(item, Term) and item.coeff < 0:
+            item, sign = Term(-item.coeff, item.powers), "-"
+        body = _mathml(_items_expr((item,)), printer="presentation", order="none")
+        lead = "" if i == 0 and sign == "+" else f"<mo>{sign}</mo>"
+        out.append(f'<math xmlns="http://www.w3.org/1998/Math/MathML"><mrow>{lead}{body}</mrow></math>')
+    return out
+
+
 def check_equal(expr, order=(), repeats=()) -> Optional[bool]:
     """Does the grouped form equal ``expr``? (A self-check for tests.)"""
     return sympy.expand(unevaluated(expr, order, repeats).doit() - as_expr(expr)) == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html as _html
 import re
 
+from . import formula as F
 from .layout import layout
 from .report import (CONVENTIONS, ModelReport, Quantity, Report, _bindings_text, _human_bytes, _num,
                      _repeat_cell, _row_name, _totals, _QCOLS)
@@ -28,7 +29,7 @@ table.rows{table-layout:fixed}
 th,td{padding:3px 6px;border-bottom:1px solid #e4e6ee;vertical-align:top;text-align:left;
 overflow-wrap:normal;word-break:normal}
 th{background:#eef0f7;font-weight:600}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums;font-size:13px}
 tr.k-call td{background:#f6f8ff;color:#38406a}tr.k-return td{color:#6a7087}
 tr.lvl0 td.r{font-weight:600}
 .shape{color:#0b6e8a}.val{color:#237a3b}.rep{color:#9a6a00}.inp{color:#4a5068}
@@ -43,8 +44,8 @@ td.r{overflow-wrap:anywhere}
 """
 
 #: per-row table columns and their share of the width (%); they add up to 100
-_COLUMNS = (("line", 3.5), ("row", 12), ("op", 6.5), ("inputs", 15), ("shape", 13), ("at bindings", 8.5),
-            ("repeat", 6.5)) + tuple((h, 8.75) for h, _ in _QCOLS)
+_COLUMNS = (("line", 3.5), ("row", 12), ("op", 6.5), ("inputs", 13), ("shape", 12.5), ("at bindings", 8),
+            ("repeat", 6.5)) + tuple((h, 9.5) for h, _ in _QCOLS)
 
 
 def _e(s) -> str:
@@ -69,7 +70,7 @@ def _names(text: str) -> str:
 
 def _qcell(q: Quantity) -> str:
     if q.value is not None:
-        return f'<td class="n">{_e(_num(q.value))}</td>'
+        return f'<td class="n">{_e(_num(q.value)).replace(",", ",<wbr>")}</td>'
     return f'<td class="f">{wrap(q.formula)}</td>'
 
 
@@ -90,7 +91,7 @@ def render_html(report: Report) -> str:
                     "<tr><th>quantity</th><th>formula</th><th>at the bindings</th></tr>")
         for label, q, extra in _totals(mr):
             val = _num(q.value) + (f" ({extra})" if extra and q.value is not None and extra != str(q.value) else "")
-            body.append(f'<tr><td>{_e(label)}</td><td><div class="math">{q.mathml}</div>'
+            body.append(f'<tr><td>{_e(label)}</td><td><div class="math">{" ".join(F.mathml_terms(q.expr, mr.printer.order, mr.printer.repeats))}</div>'
                         f'<code class="plain f" title="plain form (copy)">{wrap(q.formula)}</code></td>'
                         f'<td class="n">{_e(val)}</td></tr>')
         body.append("</table>")
