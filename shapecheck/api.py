@@ -35,6 +35,7 @@ class Model:
     examples: dict      # dimension name -> example value (int) where given
     relations: tuple    # the requires in force (dims.Relation)
     nodes_truncated: bool = False
+    buffers: object = 0  # non-parameter state (batch norm's running statistics), as torch's buffers
 
     @functools.cached_property
     def nodes(self) -> list:
@@ -139,7 +140,7 @@ def _analyse(program: Program, reporter: Reporter) -> tuple:
     scope = checked.scope
     dims = {n: d[0] for n, d in scope.dims.items()}
     models = {name: Model(name, s.nodes, s.param_count, s.flops, s.returns or (), dims, checked.examples,
-                          s.relations)
+                          s.relations, buffers=s.buffer_count)
               for name, s in checked.models.items()}
     return scope, models
 

@@ -51,6 +51,8 @@ _TABLE = [
     ("SC306", ERROR, "pattern-error", "a rearrange pattern or einsum equation is malformed or inconsistent"),
     ("SC307", ERROR, "index-out-of-range", "an index or slice end can exceed its dimension"),
     ("SC308", ERROR, "dtype-mismatch", "a tensor has the wrong dtype (int, float, bool)"),
+    ("SC309", ERROR, "bad-operation-argument", "an operation's size argument is out of its range "
+                                               "(stride < 1, pooling padding over half the kernel, ...)"),
     # blocks, calls, models and loops
     ("SC401", ERROR, "argument-shape-mismatch", "a block argument's shape clashes with the parameter's shape"),
     ("SC402", ERROR, "precondition-violated", "a call does not satisfy a `require` of the called block"),

@@ -23,6 +23,7 @@ actual shape, at every call site and every loop iteration, so that
 from __future__ import annotations
 
 import math
+import time
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -116,6 +117,9 @@ class Execution:
     problems: list = field(default_factory=list)   # ExecError found without stopping
     flops: int = 0                  # forward FLOPs counted per executed operation (see op_flops)
     flops_unknown: tuple = ()       # operations executed that op_flops has no rule for
+    buffers: int = 0                # non-parameter state allocated (batch norm's running statistics)
+    seconds_weights: float = 0.0    # drawing weights
+    seconds_kernels: float = 0.0    # running the operations' kernels (weights excluded)
 
 
 # ---- loading: the one loader (shapecheck.program), no symbolic analysis -------------------------
@@ -152,6 +156,9 @@ class KernelContext:
     >>> k = KernelContext(seed=0, keep=True)
     >>> k.weight((3, 4)).shape, k.params, len(k.weights)
     ((3, 4), 12, 1)
+
+    ``k.buffer(shape, fill)`` allocates non-parameter state (running statistics)
+    and counts it in ``k.buffers``. ``k.seconds`` is the time spent drawing weights.
     """
 
     np = np
@@ -162,16 +169,25 @@ class KernelContext:
         self.params = 0
         self.keep = keep
         self.weights: list = []
+        self.buffers = 0
+        self.seconds = 0.0          # spent drawing weights
+
+    def buffer(self, shape, fill: float = 0.0):
+        shape = tuple(int(d) for d in shape)
+        self.buffers += math.prod(shape)
+        return np.full(shape, fill, dtype=self.dtype)
 
     def weight(self, shape):
         shape = tuple(int(d) for d in shape)
         if any(d < 1 for d in shape):
             raise ValueError(f"a weight of shape {list(shape)} has a non-positive dimension")
         self.params += math.prod(shape)
+        t0 = time.perf_counter()
         # uniform in [-s, s): cheaper to draw than normals; the values only need to be tame
         w = self.rng.random(shape, dtype=self.dtype)
         w -= self.dtype(0.5)
         w *= self.dtype(2.0 / math.sqrt(shape[0]) if len(shape) >= 2 else 2.0)
+        self.seconds += time.perf_counter() - t0
         if self.keep:
             self.weights.append(w)
         return w
@@ -198,6 +214,7 @@ class _Runner:
         self.rng = np.random.default_rng(seed)
         self.k = KernelContext(rng=self.rng, dtype=dtype)
         self.dtype = dtype
+        self.kernel_seconds = 0.0
         self.records: list = []
         self.problems: list = []
         self.flops = 0
@@ -685,8 +702,10 @@ class _Runner:
         if o.kernel is None:
             raise ExecError(span, f"`{o.name}` has no NumPy kernel")
         try:
+            t0, w0 = time.perf_counter(), self.k.seconds
             with np.errstate(all="ignore"):
                 out = o.kernel(self.k, *args)
+            self.kernel_seconds += time.perf_counter() - t0 - (self.k.seconds - w0)
             n = op_flops(o.name, args, out)
             if n is None:
                 self.flops_unknown.add(o.name)
@@ -727,7 +746,9 @@ class _Runner:
         elif kind in (K.DIM, K.AXIS):
             if isinstance(v, DimV):
                 return v.value
-        elif kind in (K.AXES_OPT, K.DIMS):
+        elif kind == K.PADDING and isinstance(v, Lit) and isinstance(v.value, str):
+            return v.value
+        elif kind in (K.AXES_OPT, K.DIMS, K.PADDING):
             if isinstance(v, Lit) and v.value is None:
                 return None
             if isinstance(v, DimV):
@@ -759,7 +780,8 @@ _WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimen
          K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
          K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
          "dim|tensor": "a dimension or a tensor", K.AXES_OPT: "an integer axis or a list of them",
-         K.DIMS: "a dimension or a list of dimensions"}
+         K.DIMS: "a dimension or a list of dimensions",
+         K.PADDING: "a dimension, a list of dimensions or a string"}
 _NOSPAN = Span("<globals>", 1, 1, 1, 2)
 
 
@@ -929,6 +951,9 @@ def op_flops(name: str, args: list, out) -> Optional[int]:
     >>> op_flops("softmax", [x, -1], x), op_flops("rearrange", [x, "a b c -> a (b c)", {}], x)
     (72, 0)
     """
+    o = OPS.get(name)
+    if o is not None and o.count is not None:     # declared next to the operation's rule
+        return int(o.count(args, out))
     if name in _FREE:
         return 0
     if name in _PER_OUTPUT:
@@ -950,11 +975,6 @@ def op_flops(name: str, args: list, out) -> Optional[int]:
         return 2 * _size(out) * int(a.shape[-1])
     if name == "einsum":
         return _einsum_flops(args[0], args[1])
-    if name in ("conv1d", "conv2d"):
-        x, kernel = np.asarray(args[0]), int(args[2])
-        window = kernel if name == "conv1d" else kernel * kernel
-        bias = bool(args[5]) if len(args) > 5 else True
-        return 2 * _size(out) * int(x.shape[1]) * window + (_size(out) if bias else 0)   # + the bias add
     return None
 
 
@@ -980,7 +1000,7 @@ def run(prog: Program, model: str, bindings: dict, seed: int = 0, int_high: Opti
     outs = r.run_model(prog.models[model])
     return Execution(model, dict(r.bind), r.records, r.params,
                      tuple(tuple(int(d) for d in o.shape) for o in outs), r.problems,
-                     r.flops, tuple(sorted(r.flops_unknown)))
+                     r.flops, tuple(sorted(r.flops_unknown)), r.k.buffers, r.k.seconds, r.kernel_seconds)
 
 
 # ---- choosing sizes ----------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ class Summary:
     param_count: object = Integer(0)
     flops: object = Integer(0)
     nodes: list = field(default_factory=list)        # Node and CallSite items (see iter_nodes)
+    buffer_count: object = Integer(0)               # state that is not a parameter (batch norm)
     generics: dict = field(default_factory=dict)
     variadics: set = field(default_factory=set)
     relations: tuple = ()
@@ -182,6 +183,7 @@ class Frame:
         self.mult = Integer(1)
         self.params = Integer(0)
         self.flops = Integer(0)
+        self.buffers = Integer(0)     # running statistics and other non-parameter state
         self.nodes: list = []
         self.preconds: list = []
         self.returns: Optional[tuple] = None
@@ -192,8 +194,10 @@ class Frame:
         self.stmt_params: list = []   # the current statement's costs, for its Node
         self.stmt_flops: list = []
 
-    def cost(self, params, flops):
+    def cost(self, params, flops, buffers=0):
         """Count what an operation or call creates and computes (``mult`` times)."""
+        if buffers != 0:
+            self.buffers += self.mult * buffers
         if params != 0:
             self.params += self.mult * params
             self.stmt_params.append(params)
@@ -345,6 +349,7 @@ class Checker:
         s.preconds = frame.preconds
         s.param_count = frame.params
         s.flops = frame.flops
+        s.buffer_count = frame.buffers
         s.nodes = frame.nodes
         return s
 
@@ -957,7 +962,7 @@ class Checker:
             return POISON
         tensors = []
         for oo in outs:
-            frame.cost(as_expr(oo.params), as_expr(oo.flops))
+            frame.cost(as_expr(oo.params), as_expr(oo.flops), as_expr(oo.buffers))
             shape = tuple(Integer(d) if isinstance(d, int) else d for d in oo.shape)
             tensors.append(Tensor(shape, oo.dtype, _origins(shape, inputs, span, o.name)))
         return TupleV(tuple(tensors)) if isinstance(out, tuple) else tensors[0]
@@ -1004,7 +1009,9 @@ class Checker:
             if isinstance(v, DimV):
                 self.report("SC103", sp, f"{o.name}: `{a.name}` must be an integer constant, got {_s(v.expr)}")
                 raise Abort
-        elif kind in (K.AXES_OPT, K.DIMS):
+        elif kind == K.PADDING and isinstance(v, Lit) and isinstance(v.value, str):
+            return v.value
+        elif kind in (K.AXES_OPT, K.DIMS, K.PADDING):
             if isinstance(v, Lit) and v.value is None:
                 return None
             items = v.items if isinstance(v, ListV) else (v,)
@@ -1047,7 +1054,8 @@ class Checker:
                 K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
                 K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
                 "dim|tensor": "a dimension or a tensor", K.AXES_OPT: "an integer axis or a list of them",
-                K.DIMS: "a dimension or a list of dimensions"}.get(kind, kind)
+                K.DIMS: "a dimension or a list of dimensions",
+                K.PADDING: "a dimension, a list of dimensions or a string"}.get(kind, kind)
         self.report("SC103", sp, f"{o.name}: `{a.name}` must be {want}, got {kind_of(v)}")
         raise Abort
 
@@ -1160,7 +1168,7 @@ class Checker:
             r2 = Relation(rel.op, _subst(rel.left, sigma), _subst(rel.right, sigma))
             self.check_precondition(frame, block, rel, r2, rspan, e.span, _note)
         # parameters, flops and node records
-        frame.cost(_subst(summ.param_count, sigma), _subst(summ.flops, sigma))
+        frame.cost(_subst(summ.param_count, sigma), _subst(summ.flops, sigma), _subst(summ.buffer_count, sigma))
         frame.nodes.append(CallSite(frame.path + (f"{block.name}@{e.span.line}",), tuple(summ.nodes),
                                     dict(sigma), dict(var_sigma), frame.mult, summ.param_count, summ.flops))
         if summ.returns is None:

@@ -54,56 +54,7 @@ def test_softmax_matches_hand_computation():
     assert np.allclose(ls, np.log(y))
 
 
-def _conv1d_loop(x, w, b, stride, padding):
-    B, C, N = x.shape
-    O, _, KK = w.shape
-    xp = np.zeros((B, C, N + 2 * padding))
-    xp[:, :, padding:padding + N] = x
-    n_out = (N + 2 * padding - KK) // stride + 1
-    y = np.zeros((B, O, n_out))
-    for bi in range(B):
-        for o in range(O):
-            for i in range(n_out):
-                s = b[o]
-                for c in range(C):
-                    for j in range(KK):
-                        s += xp[bi, c, i * stride + j] * w[o, c, j]
-                y[bi, o, i] = s
-    return y
-
-
-@pytest.mark.parametrize("stride,padding", [(1, 0), (2, 1), (3, 2)])
-def test_conv1d_matches_direct_loop(stride, padding):
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 3, 7))
-    k = K()
-    y = kernel("conv1d")(k, x, 4, 3, stride, padding, True)
-    w, b = k.weights
-    assert w.shape == (4, 3, 3) and b.shape == (4,)
-    assert k.params == 4 * 3 * 3 + 4
-    assert np.allclose(y, _conv1d_loop(x, w, b, stride, padding))
-
-
-@pytest.mark.parametrize("stride,padding", [(1, 0), (2, 1)])
-def test_conv2d_matches_direct_loop(stride, padding):
-    rng = np.random.default_rng(2)
-    x = rng.standard_normal((2, 2, 5, 6))
-    k = K()
-    y = kernel("conv2d")(k, x, 3, 3, stride, padding, True)
-    w, b = k.weights
-    B, C, H, W = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    ho, wo = (H + 2 * padding - 3) // stride + 1, (W + 2 * padding - 3) // stride + 1
-    ref = np.zeros((B, 3, ho, wo))
-    for bi in range(B):
-        for o in range(3):
-            for i in range(ho):
-                for j in range(wo):
-                    ref[bi, o, i, j] = b[o] + sum(
-                        xp[bi, c, i * stride + u, j * stride + v] * w[o, c, u, v]
-                        for c in range(C) for u in range(3) for v in range(3))
-    assert y.shape == (B, 3, ho, wo)
-    assert np.allclose(y, ref)
+# convolution and pooling kernels against direct loops: tests/test_conv_pool.py
 
 
 def test_rearrange_matches_explicit_reshape_and_transpose():

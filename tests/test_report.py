@@ -156,7 +156,7 @@ def test_numeric_flop_rules_by_hand():
     assert X.op_flops("linear", [x, 5, False], np.ones((2, 3, 5))) == 2 * 6 * 4 * 5
     assert X.op_flops("matmul", [np.ones((4,)), w], np.ones((5,))) == 2 * 4 * 5
     assert X.op_flops("einsum", ["...ij,jk->...ik", [x, w]], x @ w) == 2 * 2 * 3 * 4 * 5
-    assert X.op_flops("conv1d", [np.ones((2, 3, 10)), 4, 3, 1, 0, True], np.ones((2, 4, 8))) == 2 * 2 * 4 * 8 * 3 * 3 + 2 * 4 * 8
+    assert X.op_flops("conv1d", [np.ones((2, 3, 10)), 4, 3, 1, 0, 1, 1, True], np.ones((2, 4, 8))) == 2 * 2 * 4 * 8 * 3 * 3 + 2 * 4 * 8
     assert X.op_flops("layer_norm", [x, True, 1e-5], x) == 7 * 24
     assert X.op_flops("masked_fill", [x, None, -1.0], x) == 0
     assert X.op_flops("no_such_op", [], x) is None

@@ -69,6 +69,8 @@ def add_parser(subparsers):
     p.add_argument("--samples", metavar="N", type=int, default=3,
                    help="random small size assignments to run besides the example sizes (default 3)")
     p.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="after each run, where its time went: drawing weights, kernels, comparison")
     p.add_argument("--max-memory", metavar="SIZE", default="2GiB",
                    help="memory budget of a run, e.g. 2GiB, 512M (default 2GiB); larger example sizes "
                         "are scaled down")
@@ -108,6 +110,8 @@ def run(args) -> int:
         print(f"note: {n}")
     for r in report.runs:
         print(r.line())
+        if getattr(args, "verbose", False) and r.failed is None:
+            print(f"  time: {r.timing()}")
     n_dis = len(report.disagreements)
     n_err = len(report.errors) - n_dis
     if n_err:

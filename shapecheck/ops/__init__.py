@@ -3,4 +3,4 @@ parameters, FLOPs and NumPy kernel side by side. Importing this package
 registers them all in :data:`OPS`."""
 from .core import OPS, Arg, Op, Out, Rule, TensorArg, Variadic, bind, BindError, signature  # noqa: F401
 from . import elementwise, linear, shape, reduce, conv  # noqa: F401  (registration)
-from . import index, sequence, resample, mask  # noqa: F401  (registration)
+from . import index, sequence, resample, mask, pool, norm  # noqa: F401  (registration)

@@ -25,6 +25,7 @@ SHAPE = "shape"          # a list of dimension expressions (and *variadics)
 AXES = "axes*"           # any number of positional axes (permute); a kind ending in * is varargs
 AXES_OPT = "axes?"       # none, an integer constant, or a list of them: None, an int or a tuple of ints
 DIMS = "dims"            # a dimension expression or a list of them: one expression or a tuple (or none)
+PADDING = "dims|str"     # as DIMS, or a string (`padding="same"`)
 
 REQUIRED = object()
 
@@ -62,6 +63,7 @@ class Out:
     dtype: str = "float"
     params: Any = 0
     flops: Any = 0
+    buffers: Any = 0     # state that is not a parameter (batch norm's running statistics)
 
 
 @dataclass(frozen=True)
@@ -72,18 +74,20 @@ class Op:
     kernel: Optional[Callable[..., Any]] = None
     varkw: Optional[str] = None     # kind of extra keyword arguments (rearrange's axes)
     doc: str = ""
+    count: Optional[Callable[..., Any]] = None   # FLOPs of a NumPy call: count(kernel args, result) -> int
 
 
 OPS: dict[str, Op] = {}
 
 
-def op(name: str, *args: Arg, kernel=None, varkw=None, aliases=()):
-    """Register a shape rule under ``name`` (decorator)."""
+def op(name: str, *args: Arg, kernel=None, varkw=None, aliases=(), count=None):
+    """Register a shape rule under ``name`` (decorator). ``count(args, result)``
+    gives the FLOPs of one NumPy call (the same count as the rule's)."""
     def deco(rule):
-        o = Op(name, tuple(args), rule, kernel, varkw, (rule.__doc__ or "").strip())
+        o = Op(name, tuple(args), rule, kernel, varkw, (rule.__doc__ or "").strip(), count)
         OPS[name] = o
         for a in aliases:
-            OPS[a] = Op(a, tuple(args), rule, kernel, varkw, o.doc)
+            OPS[a] = Op(a, tuple(args), rule, kernel, varkw, o.doc, count)
         return rule
     return deco
 

@@ -162,8 +162,21 @@ def parse_einsum(eq: str, n_operands: int):
     return ins, out
 
 
+_EINSUM_PATHS: dict = {}
+
+
 def _einsum_kernel(k, equation, operands):
-    return k.np.einsum(equation, *operands)
+    """``np.einsum`` along an optimised contraction path (pairwise, through
+    BLAS where NumPy can), computed once per equation and operand shapes."""
+    np = k.np
+    key = (equation, tuple(np.shape(o) for o in operands))
+    path = _EINSUM_PATHS.get(key)
+    if path is None:
+        path = np.einsum_path(equation, *operands, optimize="optimal" if len(operands) <= 4 else "greedy")[0]
+        if len(_EINSUM_PATHS) >= 4096:
+            _EINSUM_PATHS.clear()
+        _EINSUM_PATHS[key] = path
+    return np.einsum(equation, *operands, optimize=path)
 
 
 @op("einsum", Arg("equation", STR), Arg("operands", "tensors*"), kernel=_einsum_kernel)
