@@ -65,6 +65,7 @@ _TABLE = [
     ("SC502", WARNING, "undecided-division", "`a / b` could be neither proved exact nor shown inexact"),
     ("SC503", WARNING, "undecided-bound", "an index, slice or size bound could be neither proved nor refuted"),
     ("SC504", WARNING, "undecided-precondition", "a called block's `require` could be neither proved nor refuted"),
+    ("SC505", WARNING, "undecided-repeat-count", "a `repeat` count could be neither proved at least 1 nor refuted"),
     ("SC601", ERROR, "verify-mismatch", "the NumPy execution disagrees with the inferred shape or parameter count"),
     ("SC701", WARNING, "unused-suppression", "a `# shapecheck: ignore` comment suppresses nothing"),
 ]

@@ -262,6 +262,7 @@ class Result:
     status: str
     counterexample: Optional[dict] = None  # {name: int}: the sizes a message shows
     env: Optional[dict] = None             # {symbol: int}: every size involved (for evaluation)
+    reason: str = ""                       # why an unknown is unknown (e.g. the budget ran out)
 
     @property
     def proved(self):
@@ -275,62 +276,165 @@ class Result:
 
 _PROVED = Result(PROVED)
 _UNKNOWN = Result(UNKNOWN)
+#: An expression whose expansion would have more terms than this is never expanded:
+#: its checks use structural bounds and evaluation only (bounded time, never a hang).
+MAX_TERMS = 1500
+#: Largest system (constraints) the linear prover works on before giving up.
+MAX_CONSTRAINTS = 400
+_TOO_LARGE = Result(UNKNOWN, reason="the expression is too large to decide within the budget")
 
 
 def _is_mod_zero(rel: Relation) -> bool:
     return rel.op == "==" and isinstance(rel.left, Mod) and rel.right == 0
 
 
+_FLIP = {">": "<", ">=": "<="}
+
+
+def _canonical(r: Relation) -> Relation:
+    """``b > a`` as ``a < b``; ``0 == a % k`` as ``a % k == 0``."""
+    if r.op in _FLIP:
+        return Relation(_FLIP[r.op], r.right, r.left)
+    if r.op in ("==", "!=") and isinstance(r.right, Mod) and not isinstance(r.left, Mod):
+        return Relation(r.op, r.right, r.left)
+    return r
+
+
+def _rank(r: Relation):
+    """The order the facts are absorbed in (never the order they were written):
+    solvable equalities, then congruences by a symbolic modulus, then by a
+    constant one, then the rest; ties by their text."""
+    if r.op == "==" and isinstance(r.left, Mod):
+        kind = 2 if as_expr(r.left.args[1]).is_number else 1
+    elif r.op == "==":
+        kind = 0
+    else:
+        kind = 3
+    return (kind, r.text())
+
+
+def _frac(x) -> Fraction:
+    return Fraction(int(x.p), int(x.q))
+
+
 @dataclass
 class Facts:
-    """The ``require``s in force, prepared for proofs."""
+    """The ``require``s in force, prepared for proofs.
+
+    Every relation is used whatever the order it was written in (they are
+    absorbed in a canonical order until nothing changes):
+
+    * an equality solved for a symbol with coefficient ±1 becomes a
+      substitution; one that cannot be solved is kept as ``e == 0`` and used by
+      the linear prover and as a rewrite;
+    * a congruence ``a % k == r`` (``a`` a symbol after the substitutions so far)
+      becomes ``a -> k*(t - 1) + r`` with a fresh positive ``t``; otherwise it is
+      kept (with the bound ``a >= k`` or ``a >= r``) for integrality proofs;
+    * ``!=`` refutes and splits cases; ``< <= > >=`` are combined by a
+      Fourier-Motzkin prover over the linear parts (monomials, floors, ceilings,
+      minima and maxima are its atoms, with their bounds).
+    """
     relations: tuple = ()
     subs: dict = field(default_factory=dict)
-    ineqs: list = field(default_factory=list)
-    divs: list = field(default_factory=list)
-    eqs: list = field(default_factory=list)     # equalities that are not a substitution
-    fresh: dict = field(default_factory=dict)   # q symbol -> (a, b)
+    ineqs: list = field(default_factory=list)   # f >= 0, substituted and expanded
+    divs: list = field(default_factory=list)    # (a, k, r): a % k == r kept as is (substituted)
+    eqs: list = field(default_factory=list)     # e == 0 that are not a substitution (substituted)
+    neqs: list = field(default_factory=list)    # e != 0 (substituted)
+    fresh: dict = field(default_factory=dict)   # t symbol -> (a, k, r): a = k*(t - 1) + r
     _cache: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, relations) -> "Facts":
-        f = cls(tuple(relations))
-        bound = []     # values substituted for a dimension: each must stay >= 1
-        for r in f.relations:
-            if _is_mod_zero(r):
-                a, b = (f.sub(x) for x in r.left.args)
-                # a -> b*q (q >= 1) only when b is surely positive: otherwise it would
-                # silently drop the sizes where b <= 0
-                if a.is_Symbol and a not in f.subs and a not in _free(b) and b.is_positive is True:
-                    q = sympy.Dummy(f"q{len(f.fresh)}", integer=True, positive=True)
-                    f.fresh[q] = (r.left.args[0], r.left.args[1])
-                    f._bind(a, b * q)
-                else:
-                    f.divs.append((r.left.args[0], r.left.args[1]))
+        kept, seen = [], set()
+        for r in relations:          # a fact stated twice (top level and precondition) is one fact
+            c = _canonical(r)
+            if c not in seen:
+                seen.add(c)
+                kept.append(r)
+        f = cls(tuple(kept))
+        pending = sorted({_canonical(r) for r in kept}, key=_rank)
+        bound = []      # values substituted for a dimension: each must stay >= 1
+        progress = True
+        while progress:
+            progress = False
+            for r in pending:
+                if f._absorb(r, bound):
+                    pending.remove(r)
+                    progress = True
+                    break
+        ineqs = []
+        for r in pending:
+            if r.op == "==" and isinstance(r.left, Mod):
+                a, k, rest = f.sub(r.left.args[0]), f.sub(r.left.args[1]), f.sub(r.right)
+                if k.is_number and rest.is_number and k != 0:
+                    rest = rest % k
+                f.divs.append((a, k, rest))
+                # a dimension that is a multiple of k is at least k (at least r for r != 0)
+                if _positive_shape(a) and (k.is_positive is True or _positive_shape(k)):
+                    ineqs.append(a - (k if rest == 0 else rest))
+                if rest != 0 and not (k.is_number and rest.is_number):
+                    ineqs.append(k - rest - 1)
             elif r.op == "==":
-                left, right = f.sub(r.left), f.sub(r.right)
-                if left.is_Symbol and left not in _free(right) and left not in f.subs:
-                    f._bind(left, right)
-                    bound.append(right)
-                elif right.is_Symbol and right not in _free(left) and right not in f.subs:
-                    f._bind(right, left)
-                    bound.append(left)
-                else:
-                    f.eqs.append(r)
+                e = _expand(f.sub(r.left) - f.sub(r.right))
+                if e is not None and e != 0:
+                    f.eqs.append(e)
+            elif r.op == "!=":
+                e = _expand(f.sub(r.left) - f.sub(r.right))
+                if e is not None:
+                    f.neqs.append(e)
+            else:
+                e = _expand(f.sub(r.right) - f.sub(r.left))
+                if e is not None:
+                    ineqs.append(e - 1 if r.op == "<" else e)
         for value in bound:   # `require x == y - 1` keeps x >= 1: y - 1 >= 1
-            if value.is_positive is not True:
-                e = sympy.expand(f.sub(value) - 1)
-                if e not in f.ineqs:
-                    f.ineqs.append(e)
-        for r in f.relations:
-            if r.op in ("<", "<=", ">", ">="):
-                lo, hi = (r.left, r.right) if r.op in ("<", "<=") else (r.right, r.left)
-                e = sympy.expand(f.sub(hi) - f.sub(lo))
-                if r.op in ("<", ">"):
-                    e = e - 1
-                if e not in f.ineqs:    # `n + 1 <= m + 1` and `n <= m` are one fact
-                    f.ineqs.append(e)
+            v = f.sub(value)
+            if v.is_positive is not True:
+                ineqs.append(v - 1)
+        for e in ineqs:
+            e = _expand(e)
+            if e is not None and e not in f.ineqs:   # `n + 1 <= m + 1` and `n <= m` are one fact
+                f.ineqs.append(e)
         return f
+
+    def _absorb(self, r: Relation, bound: list) -> bool:
+        """Turn ``r`` into a substitution if it can be one now."""
+        if r.op != "==":
+            return False
+        if isinstance(r.left, Mod):
+            a, k, rest = self.sub(r.left.args[0]), self.sub(r.left.args[1]), self.sub(r.right)
+            if not (a.is_Symbol and k.is_positive is True and a not in _free(k) | _free(rest)):
+                return False
+            if k.is_number and rest.is_number:
+                rest = rest % k
+            if rest == 0:
+                q = sympy.Dummy(f"q{len(self.fresh)}", integer=True, positive=True)
+                self.fresh[q] = (r.left.args[0], r.left.args[1], Integer(0))
+                self._bind(a, k * q)
+                return True
+            if not (rest.is_Integer and rest > 0 and (not k.is_number or rest < k)):
+                return False
+            t = sympy.Dummy(f"t{len(self.fresh)}", integer=True, positive=True)
+            self.fresh[t] = (r.left.args[0], r.left.args[1], rest)
+            self._bind(a, k * (t - 1) + rest)
+            return True
+        diff = _expand(self.sub(r.left) - self.sub(r.right))
+        if diff is None:
+            return False
+        if diff == 0:
+            return True
+        terms = diff.as_coefficients_dict()
+        for x in sorted(diff.free_symbols, key=lambda s: (isinstance(s, sympy.Dummy), s.name)):
+            c = terms.get(x, 0)
+            if c not in (1, -1):
+                continue
+            rest = diff - c * x
+            if x in rest.free_symbols:
+                continue
+            value = _expand(-rest / c)
+            self._bind(x, value)
+            bound.append(value)
+            return True
+        return False
 
     def _bind(self, sym, value):
         self.subs = {k: v.xreplace({sym: value}) for k, v in self.subs.items()}
@@ -346,37 +450,50 @@ class Facts:
         """Is ``a == b`` for every size the facts allow?"""
         key = ("eq", a, b)
         if key not in self._cache:
-            self._cache[key] = self._equal(a, b)
+            self._cache[key] = self._equal(as_expr(a), as_expr(b))
         return self._cache[key]
 
-    def nonneg(self, e) -> Result:
-        """Is ``e >= 0`` for every size the facts allow?"""
-        key = ("ge", e)
+    def nonneg(self, e, within=frozenset()) -> Result:
+        """Is ``e >= 0`` for every size the facts allow? A counterexample binds
+        the dimensions of ``e`` and of ``within`` (those of the check as written,
+        when ``b - a`` cancelled some)."""
+        key = ("ge", e, within)
         if key not in self._cache:
-            self._cache[key] = self._nonneg(e)
+            self._cache[key] = self._nonneg(as_expr(e), frozenset(within))
         return self._cache[key]
 
     def le(self, a, b) -> Result:
-        return self.nonneg(sympy.expand(b - a) if isinstance(a, sympy.Basic) or isinstance(b, sympy.Basic) else Integer(b - a))
+        return self.nonneg(as_expr(b) - as_expr(a), frozenset(_free(a) | _free(b)))
 
     def lt(self, a, b) -> Result:
-        return self.nonneg(b - a - 1)
+        return self.nonneg(as_expr(b) - as_expr(a) - 1, frozenset(_free(a) | _free(b)))
 
     def positive(self, e) -> Result:
-        return self.nonneg(e - 1)
+        return self.nonneg(as_expr(e) - 1, frozenset(_free(e)))
 
     def integer(self, e) -> Result:
         """Is ``e`` an integer for every size the facts allow?"""
         key = ("int", e)
         if key not in self._cache:
-            self._cache[key] = self._integer(e)
+            self._cache[key] = self._integer(as_expr(e))
         return self._cache[key]
 
     def holds(self, rel: Relation) -> Result:
         """Does the relation follow from the facts?"""
-        if _is_mod_zero(rel):
-            a, b = rel.left.args
-            return self.integer(a / b)
+        if rel.op == "==" and isinstance(rel.left, Mod):
+            a, k = rel.left.args
+            if rel.right == 0:
+                return self.integer(a / k)
+            r = as_expr(rel.right)
+            res = self.integer((a - r) / k)
+            if res.status == PROVED:   # and 0 <= r < k
+                bounds = [self.nonneg(r), self.lt(r, k)]
+                if all(b.status == PROVED for b in bounds):
+                    return _PROVED
+                return next((b for b in bounds if b.status == REFUTED), _UNKNOWN)
+            if res.status == REFUTED:
+                return self._refute_or_unknown(lambda env: not rel.holds(env), rel.free_symbols, [rel.left, r])
+            return res
         if rel.op == "==":
             return self.equal(rel.left, rel.right)
         if rel.op == "<=":
@@ -387,54 +504,166 @@ class Facts:
             return self.lt(rel.left, rel.right)
         if rel.op == ">":
             return self.lt(rel.right, rel.left)
-        # !=
-        d = self.sub(rel.left - rel.right)
-        d = sympy.expand(d)
-        if d.is_number:
-            return _PROVED if d != 0 else Result(REFUTED, {}, {})
-        return self._refute_or_unknown(lambda env: evaluate(rel.left, env) != evaluate(rel.right, env),
-                                       _free(rel.left) | _free(rel.right))
+        # !=: proved when one side is provably below or above the other
+        d = as_expr(rel.left) - as_expr(rel.right)
+        if self.nonneg(d - 1).status == PROVED or self.nonneg(-d - 1).status == PROVED:
+            return _PROVED
+        return self._refute_or_unknown(lambda env: evaluate(rel.left, env) == evaluate(rel.right, env),
+                                       rel.free_symbols, [rel.left, rel.right])
+
+    def simplify(self, e):
+        """``e`` rewritten under the facts for printing: divisions the facts make
+        exact lose their floor and ceiling (``floor((image - patch) / patch) + 1``
+        is ``image / patch`` under ``image % patch == 0``), in the user's names."""
+        e = as_expr(e)
+        if not e.has(floor, ceiling) or _size(e) > MAX_TERMS:
+            return e
+        s = self._reduce_floors(self.sub(e))
+        if s.has(floor, ceiling):
+            return e
+        back = {}
+        for t, (a, k, r) in self.fresh.items():
+            back[t] = (as_expr(a) - r) / as_expr(k) + (1 if r != 0 else 0)
+        out = sympy.factor_terms(sympy.expand(s.xreplace(back)))
+        # the substituted symbols' own images are not undone: keep the original if any remain
+        if out.free_symbols - e.free_symbols:
+            return e
+        return out if len(show(out)) < len(show(e)) else e
 
     # -- implementation ----------------------------------------------------------
+    def _prep(self, e):
+        """``e`` substituted, with exact floors removed, expanded; None if too large."""
+        s = self.sub(e)
+        if _size(s) > MAX_TERMS:
+            return None
+        if s.has(floor, ceiling):
+            s = self._reduce_floors(s)
+        return _expand(s)
+
     def _equal(self, a, b) -> Result:
-        d = sympy.expand(self.sub(a) - self.sub(b))
+        syms = _free(a) | _free(b)
+        d = self._prep(a - b)
+        if d is None:
+            if self.sub(a) == self.sub(b):
+                return _PROVED
+            res = self._refute_or_unknown(lambda env: evaluate(a, env) != evaluate(b, env), syms, [a, b])
+            return res if res.status == REFUTED else _TOO_LARGE
         if d == 0:
             return _PROVED
         if d.is_number:
-            env = self._example(_free(a) | _free(b))
-            return Result(REFUTED, _display(env, _free(a) | _free(b)), env)
+            env = self._example(syms)
+            return Result(REFUTED, _display(env, syms), env)
         if any(p.is_Pow and p.exp.is_negative for p in sympy.preorder_traversal(d)):
             if _denominators_positive(d) and sympy.cancel(d) == 0:
                 return _PROVED
+        for e in self.eqs:      # a multiple of an equality stated as a require
+            ratio = sympy.cancel(d / e)
+            if ratio.is_number:
+                return _PROVED
+        if self._linear_proves(d) and self._linear_proves(-d):
+            return _PROVED
         if d.has(Min, Max) and self._cases_nonneg(a - b) and self._cases_nonneg(b - a):
             return _PROVED
-        return self._refute_or_unknown(lambda env: evaluate(a, env) == evaluate(b, env),
-                                       _free(a) | _free(b))
+        return self._refute_or_unknown(lambda env: evaluate(a, env) != evaluate(b, env), syms, [a, b])
 
-    def _nonneg(self, e) -> Result:
-        s = sympy.expand(self.sub(e))
+    def _nonneg(self, e, within=frozenset()) -> Result:
+        syms = _free(e) | within
+        s = self._prep(e)
+        if s is None:
+            low = _lower_bound(self.sub(e))
+            if low is not None and low >= 0:
+                return _PROVED
+            res = self._refute_or_unknown(lambda env: evaluate(e, env) < 0, syms, [e])
+            return res if res.status == REFUTED else _TOO_LARGE
         if s.is_number:
             if s >= 0:
                 return _PROVED
-            env = self._example(_free(e))
-            return Result(REFUTED, _display(env, _free(e)), env)
+            env = self._example(syms)
+            return Result(REFUTED, _display(env, syms), env)
+        if _shift_nonneg(s) or self._linear_proves(s):
+            return _PROVED
         if s.has(Min, Max) and self._cases_nonneg(e):
             return _PROVED
-        if _shift_nonneg(s):
-            return _PROVED
-        # facts that share a dimension with the claim (a few dozen at most), alone and in pairs
+        # facts that share a dimension with the claim (a few dozen at most), alone and in pairs:
+        # non-linear combinations the linear prover does not see
         near = [f for f in self.ineqs if f.free_symbols & s.free_symbols][:MAX_FACTS_TRIED]
         for f in near:
             if _shift_nonneg(sympy.expand(s - f)):
                 return _PROVED
-        for f, g in itertools.combinations(near, 2):
+        for f, g in itertools.combinations(near[:8], 2):
             if _shift_nonneg(sympy.expand(s - f - g)):
                 return _PROVED
         if s.has(floor, ceiling):
             lower = _floor_lower_bound(s)
             if lower is not None and self._poly_nonneg(lower):
                 return _PROVED
-        return self._refute_or_unknown(lambda env: evaluate(e, env) >= 0, _free(e))
+        if self._neq_cases(s):
+            return _PROVED
+        return self._refute_or_unknown(lambda env: evaluate(e, env) < 0, syms, [e])
+
+    def _neq_cases(self, s) -> bool:
+        """Prove ``s >= 0`` by splitting each linear ``e != 0`` fact into ``e <= -1``
+        and ``e >= 1`` (at most two such facts)."""
+        near = [e for e in self.neqs if e.free_symbols & s.free_symbols and e.is_polynomial()
+                and sympy.Poly(e, *sorted(e.free_symbols, key=str)).total_degree() <= 1][:2]
+        if not near:
+            return False
+        for signs in itertools.product((1, -1), repeat=len(near)):
+            extra = [sign * e - 1 for sign, e in zip(signs, near)]
+            if not self._linear_proves(s, extra):
+                return False
+        return True
+
+    def _reduce_floors(self, s):
+        """Floors and ceilings of expressions the facts make integers, removed:
+        ``floor(X + c) = X + floor(c)`` when ``X`` is proved an integer."""
+        def red(atom):
+            x = _expand(atom.args[0])
+            if x is None:
+                return atom
+            c = x.as_coeff_Add()[0] if x.is_Add else (x if x.is_number else Integer(0))
+            rest = x - c
+            if rest == 0 or not self._integer_proof(rest):
+                return atom
+            return rest + (floor(c) if isinstance(atom, floor) else ceiling(c))
+        out = s
+        for _ in range(4):     # innermost first, as the outer ones simplify after the inner
+            atoms = sorted(out.atoms(floor, ceiling), key=lambda a: sympy.count_ops(a))
+            if not atoms:
+                break
+            changed = False
+            for atom in atoms:
+                new = red(atom)
+                if new != atom:
+                    out = out.xreplace({atom: new})
+                    changed = True
+                    break
+            if not changed:
+                break
+        return out
+
+    def _integer_proof(self, s) -> bool:
+        """Proof (no search) that the substituted, expanded ``s`` is an integer."""
+        if s.is_Integer:
+            return True
+        if s.is_number:
+            return False
+        terms = s.as_coefficients_dict()
+        if all(c.is_Integer and _integer_atom(t) for t, c in terms.items()):
+            return True
+        for a, k, r in self.divs:
+            base = (a - r) / k
+            tries = range(1, int(k)) if k.is_Integer and k <= 16 else (1,)
+            for c in tries:
+                left = _expand(s - c * base)
+                if left is not None and (left.is_Integer or (not left.is_number and all(
+                        cc.is_Integer and _integer_atom(t) for t, cc in left.as_coefficients_dict().items()))):
+                    return True
+        if s.has(Pow) and _denominators_positive(s):
+            c = sympy.cancel(s)
+            if c != s and c.is_polynomial() and _int_coeffs(sympy.expand(c)):
+                return True
+        return False
 
     def _cases_nonneg(self, e, depth: int = 0) -> bool:
         """Prove ``e >= 0`` by splitting on the first two-argument min/max:
@@ -457,53 +686,98 @@ class Facts:
         return True
 
     def contradiction(self, new: Optional[int] = None) -> bool:
-        """True when the facts certainly admit no sizes (``n < m, m < n``).
-        With ``new``, only pairs involving the last ``new`` inequalities are
-        tried (the others were found consistent before)."""
+        """True when the facts certainly admit no sizes (``n < m, m < n``,
+        ``n % 2 == 0, n % 2 == 1``). With ``new``, only the last ``new``
+        inequalities with the facts sharing a dimension with them are combined
+        (the others were found consistent before)."""
         key = ("contradiction", new)
         if key not in self._cache:
-            fresh = self.ineqs if new is None else self.ineqs[len(self.ineqs) - new:]
-            bad = any((f.is_number and f < 0) or (not f.is_number and _shift_nonneg(sympy.expand(-f - 1)))
-                      for f in fresh)
-            for r in self.eqs:    # an equality the substitutions turned into `3 == 2`
-                d = sympy.expand(self.sub(r.left) - self.sub(r.right))
-                bad = bad or (d.is_number and d != 0)
-            for g in fresh:
-                for f in self.ineqs:
-                    if bad:
+            bad = any(e.is_number for e in self.eqs) or any(e == 0 for e in self.neqs)
+            for a, k, r in self.divs:     # a polynomial whose residue mod k is fixed, and not r
+                if bad or not (k.is_Integer and r.is_Integer):
+                    continue
+                p = _expand(a - r)
+                if p is not None and _int_coeffs(p):
+                    terms = p.as_coefficients_dict()
+                    const = terms.get(Integer(1), 0)
+                    if all(c % k == 0 for t, c in terms.items() if t != 1) and const % k != 0:
+                        bad = True
+            if not bad:
+                bad = any((f.is_number and f < 0) for f in self.ineqs)
+            if not bad:
+                rows = list(self.ineqs) + list(self.eqs) + [-e for e in self.eqs]
+                if new is not None:
+                    fresh = self.ineqs[len(self.ineqs) - new:] if new else []
+                    syms = set().union(*(f.free_symbols for f in fresh)) if fresh else set()
+                    rows = [f for f in rows if f.free_symbols & syms]
+                for part in _components(rows):
+                    system = _System()
+                    for f in part:
+                        system.add(f)
+                    if system.infeasible():
+                        bad = True
                         break
-                    if f is g or not (f.free_symbols & g.free_symbols):
-                        continue
-                    t = sympy.expand(f + g)
-                    bad = (t.is_number and t < 0) or (not t.is_number and _shift_nonneg(sympy.expand(-t - 1)))
             self._cache[key] = bad
         return self._cache[key]
+
+    def _linear_proves(self, s, extra=()) -> bool:
+        """Does the linear prover derive ``s >= 0`` from the facts (and ``extra``)?"""
+        if not s.free_symbols:
+            return bool(s >= 0)
+        system = _System()
+        if not system.add(-s, negate=True):
+            return False
+        syms = set(s.free_symbols)
+        facts = list(self.ineqs) + [e for e in self.eqs] + [-e for e in self.eqs] + list(extra)
+        chosen, changed = [], True
+        while changed:    # the facts connected to the claim
+            changed = False
+            for f in facts:
+                if f not in chosen and f.free_symbols & syms:
+                    chosen.append(f)
+                    syms |= f.free_symbols
+                    changed = True
+        for f in chosen[:3 * MAX_FACTS_TRIED]:
+            system.add(f)
+        return system.infeasible()
 
     def _poly_nonneg(self, p) -> bool:
         p = sympy.expand(p)
         if _shift_nonneg(p):
             return True
-        return any(_shift_nonneg(sympy.expand(p - f)) for f in self.ineqs)
+        return any(_shift_nonneg(sympy.expand(p - f)) for f in self.ineqs) or self._linear_proves(p)
 
     def _integer(self, e) -> Result:
-        s = self.sub(e)
+        s = self._prep(e)
+        if s is None:
+            return _TOO_LARGE
         if s.is_Integer:
             return _PROVED
-        s = sympy.cancel(sympy.expand(s)) if s.has(Pow) and _denominators_positive(s) else sympy.expand(s)
-        if s.is_polynomial() and _int_coeffs(s):
+        if s.has(Pow) and _denominators_positive(s):
+            s = sympy.cancel(s)
+            s = sympy.expand(s)
+        if (s.is_polynomial() and _int_coeffs(s)) or self._integer_proof(s):
             return _PROVED
-        for a, b in self.divs:
-            if sympy.expand(s - self.sub(a) / self.sub(b)) == 0:
-                return _PROVED
-        return self._refute_or_unknown(lambda env: evaluate(e, env).denominator == 1, _free(e))
+        return self._refute_or_unknown(lambda env: evaluate(e, env).denominator != 1, _free(e), [e])
 
-    def _refute_or_unknown(self, ok: Callable[[dict], bool], syms) -> Result:
-        env = self._search(lambda env: not ok(env), syms)
-        return Result(REFUTED, _display(env, syms), env) if env is not None else _UNKNOWN
+    def _refute_or_unknown(self, bad: Callable[[dict], bool], syms, exprs=()) -> Result:
+        env = self._search(bad, syms, exprs)
+        if env is None:
+            return _UNKNOWN
+        return Result(REFUTED, _display(env, syms), self._complete(env))
+
+    def _complete(self, env: dict) -> dict:
+        """``env`` with sizes for every other dimension the facts mention, chosen
+        within the facts, so that the counterexample can be checked against all."""
+        rest = set().union(*(r.free_symbols for r in self.relations)) - set(env) if self.relations else set()
+        if not rest:
+            return env
+        more = self._search(lambda e: True, rest)
+        return {**env, **(more or {})}
 
     def _example(self, syms) -> dict:
         """Any allowed sizes (for checks that fail everywhere)."""
-        return self._search(lambda env: True, syms) or {}
+        return self._complete(self._search(lambda env: True, syms) or {})
 
     def _relevant(self, syms):
         """The original dimensions involved: ``syms`` and those tied to them by facts."""
@@ -518,14 +792,42 @@ class Facts:
                     changed = True
         return rel
 
-    def find(self, bad: Callable[[dict], bool], syms) -> Optional[Result]:
+    def find(self, bad: Callable[[dict], bool], syms, exprs=()) -> Optional[Result]:
         """A refutation at sizes within the facts where ``bad(env)`` holds
         (smallest first), or None."""
-        env = self._search(bad, set(syms))
-        return None if env is None else Result(REFUTED, _display(env, syms), env)
+        env = self._search(bad, set(syms), exprs)
+        return None if env is None else Result(REFUTED, _display(env, syms), self._complete(env))
 
-    def _search(self, bad: Callable[[dict], bool], syms, budget: int = 2500) -> Optional[dict]:
-        """The smallest sizes (by sum) within the facts where ``bad`` holds."""
+    def candidates(self, exprs=()) -> list:
+        """Sizes worth trying beyond 1-9: the thresholds of the facts and of the
+        check (``n >= 10``: 10, 11, 12; a slice end 128 against ``seq >= 100``:
+        100-129), their neighbours, and their quotients by the multipliers of
+        the substitutions."""
+        consts = set()
+        for x in list(exprs) + [v for r in self.relations for v in (r.left, r.right)]:
+            if isinstance(x, sympy.Basic):
+                consts |= {abs(int(n)) for n in x.atoms(sympy.Integer)}
+                consts |= {abs(int(n.p)) for n in x.atoms(sympy.Rational) if not n.is_Integer}
+                consts |= {abs(int(n.q)) for n in x.atoms(sympy.Rational) if not n.is_Integer}
+            elif isinstance(x, int):
+                consts.add(abs(x))
+        mults = {abs(int(n)) for v in self.subs.values() for n in v.atoms(sympy.Integer) if 2 <= abs(n) <= 64}
+        consts = {c for c in consts if 2 <= c <= 10 ** 6}
+        out = set()
+        for c in consts:
+            out |= {c - 2, c - 1, c, c + 1, c + 2, 2 * c}
+            out |= {c // m + d for m in mults for d in (-1, 0, 1)}
+        ordered = sorted(consts)
+        for lo, hi in zip(ordered, ordered[1:]):   # every size between two nearby thresholds
+            if hi - lo <= 64:
+                out |= set(range(lo, hi + 2))
+        return sorted(v for v in out if v >= 10)[:80]
+
+    def _search(self, bad: Callable[[dict], bool], syms, exprs=(), budget: int = 2500) -> Optional[dict]:
+        """The smallest sizes (by sum) within the facts where ``bad`` holds: first
+        1-9, then the thresholds of the facts and the check, then a fixed schedule.
+        Every candidate is checked against every relation on its dimensions and
+        the positivity of every dimension before it is returned."""
         originals = sorted(self._relevant(syms), key=lambda s: s.name)
         if not originals:
             try:
@@ -554,21 +856,329 @@ class Facts:
         k = len(variables)
         # a fixed amount of work (relation evaluations), whatever the number of requires
         budget = max(100, min(budget, SEARCH_WORK // (1 + len(relations))))
-        tried = 0
-        for values in _by_sum(k, 9):
+        small = list(range(1, 10))
+        extra = self.candidates(exprs)
+        for values in itertools.islice(_by_sum(k, 9), budget):
             found = attempt(values)
             if found is not None:
                 return found
-            tried += 1
-            if tried >= budget:
-                break
+        if extra and k:
+            pool = small + extra
+            tried = 0
+            for idx in _by_sum(k, len(pool)):
+                if max(idx) <= 9:
+                    continue       # tried above
+                found = attempt([pool[i - 1] for i in idx])
+                if found is not None:
+                    return found
+                tried += 1
+                if tried >= budget:
+                    break
         rng = random.Random(1234)
+        schedule = (1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 64, 128, 1000) + tuple(extra[:16])
         for _ in range(budget // 2):
-            values = [rng.choice((1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 64, 128, 1000)) for _ in range(k)]
+            values = [rng.choice(schedule) for _ in range(k)]
             found = attempt(values)
             if found is not None:
                 return found
         return None
+
+
+# ---- the linear prover (Fourier-Motzkin over atoms) ----------------------------------
+
+def _integer_atom(t) -> bool:
+    """Is the term ``t`` (a product without coefficient) integer-valued?"""
+    if t == 1 or t.is_Symbol:
+        return t == 1 or t.is_integer is True
+    if isinstance(t, (floor, ceiling, Min, Max, Mod)):
+        return True
+    if isinstance(t, Pow):
+        return t.exp.is_Integer and t.exp > 0 and _integer_atom(t.base)
+    if isinstance(t, Mul):
+        return all(_integer_atom(a) for a in t.args)
+    return False
+
+
+def _monomial(t):
+    """``{symbol: exponent}`` for a product of positive integer symbols, else None."""
+    powers = t.as_powers_dict()
+    if all(b.is_Symbol and b.is_positive is True and e.is_Integer for b, e in powers.items()):
+        return {b: int(e) for b, e in powers.items()}
+    return None
+
+
+class _System:
+    """Linear constraints ``sum(c * atom) + const >= 0`` (``> 0`` when strict)
+    over atoms (monomials, floors, ceilings, min, max, mod), each atom with
+    the bounds it always satisfies; infeasibility by Fourier-Motzkin with
+    integer rounding (cutting planes) where every atom is an integer."""
+
+    def __init__(self):
+        self.atoms: dict = {}          # atom -> index
+        self.integral: set = set()     # indices of integer-valued atoms
+        self.rows: list = []           # (coeffs {index: Fraction}, const Fraction, strict)
+        self.ok = True
+
+    def atom(self, t) -> Optional[int]:
+        if t in self.atoms:
+            return self.atoms[t]
+        i = len(self.atoms)
+        self.atoms[t] = i
+        if _integer_atom(t):
+            self.integral.add(i)
+        m = _monomial(t)
+        if m is not None:
+            if all(e > 0 for e in m.values()):
+                self.row({i: Fraction(1)}, Fraction(-1))            # a product of sizes is >= 1
+                if sum(m.values()) <= 4 and len(self.atoms) < 60:
+                    for v in m:                                       # m >= m / v
+                        lower = t / v
+                        j = None if lower == 1 else self.atom(lower)
+                        if j is None:
+                            self.row({i: Fraction(1)}, Fraction(-1))
+                        else:
+                            self.row({i: Fraction(1), j: Fraction(-1)}, Fraction(0))
+            else:
+                self.row({i: Fraction(1)}, Fraction(0), strict=True)  # a ratio of sizes is > 0
+            return i
+        if isinstance(t, (floor, ceiling)):
+            x = self.linear(t.args[0])
+            if x is not None:
+                cx, kx = x
+                lo = {j: -c for j, c in cx.items()}
+                lo[i] = lo.get(i, 0) + 1
+                hi = {j: c for j, c in cx.items()}
+                hi[i] = hi.get(i, 0) - 1
+                if isinstance(t, floor):     # x - 1 < floor(x) <= x
+                    self.row(hi, kx)
+                    self.row(lo, 1 - kx, strict=True)
+                else:                        # x <= ceiling(x) < x + 1
+                    self.row(lo, -kx)
+                    self.row(hi, kx + 1, strict=True)
+        elif isinstance(t, (Min, Max)):
+            for a in t.args:
+                x = self.linear(a)
+                if x is None:
+                    continue
+                cx, kx = x
+                if isinstance(t, Min):       # min <= each argument
+                    row = dict(cx)
+                    row[i] = row.get(i, 0) - 1
+                    self.row(row, kx)
+                else:
+                    row = {j: -c for j, c in cx.items()}
+                    row[i] = row.get(i, 0) + 1
+                    self.row(row, -kx)
+        elif isinstance(t, Mod):
+            self.row({i: Fraction(1)}, Fraction(0))      # 0 <= a % k <= k - 1
+            x = self.linear(t.args[1])
+            if x is not None:
+                cx, kx = x
+                row = dict(cx)
+                row[i] = row.get(i, 0) - 1
+                self.row(row, kx - 1)
+        return i
+
+    def linear(self, e):
+        """``e`` as ({atom index: coefficient}, constant), or None."""
+        terms = _linear_terms(e)
+        if terms is None:
+            return None
+        coeffs = {}
+        for t, c in terms[0]:
+            i = self.atom(t)
+            coeffs[i] = coeffs.get(i, Fraction(0)) + c
+        return coeffs, terms[1]
+
+    def add(self, e, negate: bool = False) -> bool:
+        """Add ``e >= 0``; with ``negate``, ``e`` is the negated claim ``-s`` and
+        is added as ``-s > 0``."""
+        x = self.linear(e)
+        if x is None:
+            return False
+        self.row(x[0], x[1], strict=negate)
+        return True
+
+    def row(self, coeffs, const, strict=False):
+        r = _normalize({j: c for j, c in coeffs.items() if c != 0}, Fraction(const), strict, self.integral)
+        if r is not None:
+            self.rows.append(r)
+
+    def infeasible(self) -> bool:
+        rows = {}
+        for r in self.rows:
+            rows[_key(r)] = r
+        rows = list(rows.values())
+        while True:
+            for coeffs, const, strict in rows:
+                if not coeffs and (const < 0 or (const == 0 and strict)):
+                    return True
+            pos_n, neg_n = {}, {}
+            for r in rows:
+                for i, c in r[0].items():
+                    if c > 0:
+                        pos_n[i] = pos_n.get(i, 0) + 1
+                    else:
+                        neg_n[i] = neg_n.get(i, 0) + 1
+            live = set(pos_n) | set(neg_n)
+            if not live:
+                return False
+            one_sided = [i for i in live if i not in pos_n or i not in neg_n]
+            if one_sided:     # an atom bounded on one side only: its rows constrain nothing else
+                drop = set(one_sided)
+                rows = [r for r in rows if not drop & r[0].keys()]
+                continue
+            j = min(sorted(live), key=lambda i: pos_n[i] * neg_n[i] - pos_n[i] - neg_n[i])
+            keep = [r for r in rows if j not in r[0]]
+            pos = [r for r in rows if r[0].get(j, 0) > 0]
+            neg = [r for r in rows if r[0].get(j, 0) < 0]
+            out = {_key(r): r for r in keep}
+            for p in pos:
+                for n in neg:
+                    a, b = p[0][j], -n[0][j]
+                    coeffs = {}
+                    for i, c in p[0].items():
+                        coeffs[i] = coeffs.get(i, 0) + c * b
+                    for i, c in n[0].items():
+                        coeffs[i] = coeffs.get(i, 0) + c * a
+                    coeffs = {i: c for i, c in coeffs.items() if c != 0 and i != j}
+                    r = _normalize(coeffs, p[1] * b + n[1] * a, p[2] or n[2], self.integral)
+                    if r is not None:
+                        out[_key(r)] = r
+                    if len(out) > MAX_CONSTRAINTS:
+                        return False
+            rows = list(out.values())
+
+
+def _components(exprs) -> list:
+    """``exprs`` grouped into parts that share no symbol."""
+    parts = []      # (symbols, members)
+    for e in exprs:
+        syms, members = set(e.free_symbols), [e]
+        for p in [p for p in parts if p[0] & syms]:
+            parts.remove(p)
+            syms |= p[0]
+            members = p[1] + members
+        parts.append((syms, members))
+    return [m for _, m in parts]
+
+
+@functools.lru_cache(maxsize=8192)
+def _linear_terms(e):
+    """``e`` expanded as ((term, coefficient), ...) and a constant, or None."""
+    e = _expand(e)
+    if e is None:
+        return None
+    out, const = [], Fraction(0)
+    for t, c in e.as_coefficients_dict().items():
+        if not c.is_Rational:
+            return None
+        if t == 1:
+            const += _frac(c)
+            continue
+        if t.is_number:
+            return None
+        out.append((t, _frac(c)))
+    return tuple(out), const
+
+
+def _key(r):
+    return (tuple(sorted(r[0].items())), r[1], r[2])
+
+
+def _normalize(coeffs, const, strict, integral):
+    """Scale a row; round it (a cutting plane) when all its atoms are integers.
+    None for a row that always holds."""
+    if not coeffs:
+        return ({}, const, strict)
+    if all(j in integral for j in coeffs):
+        scale = functools.reduce(math.lcm, (c.denominator for c in coeffs.values()), 1)
+        ints = {j: int(c * scale) for j, c in coeffs.items()}
+        g = functools.reduce(math.gcd, (abs(v) for v in ints.values()))
+        low = -const * scale      # sum(ints * atoms) >= low (> low when strict)
+        low = math.floor(low) + 1 if strict else math.ceil(low)
+        return ({j: Fraction(v // g) for j, v in ints.items()}, -Fraction(math.ceil(Fraction(low, g))), False)
+    m = max(abs(c) for c in coeffs.values())
+    return ({j: c / m for j, c in coeffs.items()}, const / m, strict)
+
+
+# ---- bounded expansion ---------------------------------------------------------------
+
+def _size(e) -> int:
+    """An upper estimate of the number of terms of ``expand(e)`` (capped)."""
+    if not isinstance(e, sympy.Basic) or e.is_Atom:
+        return 1
+    if isinstance(e, Add):
+        return min(10 ** 9, sum(_size(a) for a in e.args))
+    if isinstance(e, Mul):
+        out = 1
+        for a in e.args:
+            out = min(10 ** 9, out * _size(a))
+        return out
+    if isinstance(e, Pow) and e.exp.is_Integer and e.exp > 1:
+        t = _size(e.base)
+        if t == 1:
+            return 1
+        n = int(e.exp)
+        return min(10 ** 9, math.comb(t + n - 1, n)) if n < 1000 else 10 ** 9
+    return max(1, max((_size(a) for a in e.args), default=1))
+
+
+def expand(e):
+    """``e`` expanded when that stays small (at most :data:`MAX_TERMS` terms),
+    else ``e`` as it is: totals and messages never wait on a huge expansion.
+
+    >>> expand((dim("n") + 1) * 2)
+    2*n + 2
+    """
+    e = as_expr(e)
+    return e if _size(e) > MAX_TERMS else sympy.expand(e)
+
+
+def _expand(e):
+    """``expand(e)``, or None when it would be too large."""
+    e = as_expr(e)
+    if _size(e) > MAX_TERMS:
+        return None
+    return sympy.expand(e)
+
+
+def _lower_bound(e) -> Optional[Fraction]:
+    """A lower bound of ``e`` over sizes >= 1 read off its structure (sums,
+    products and powers of non-negative parts), without expanding; or None."""
+    if e.is_Integer or e.is_Rational:
+        return _frac(e)
+    if e.is_Symbol:
+        return Fraction(1) if e.is_positive is True else None
+    if isinstance(e, Add):
+        parts = [_lower_bound(a) for a in e.args]
+        return None if any(p is None for p in parts) else sum(parts, Fraction(0))
+    if isinstance(e, Mul):
+        parts = [_lower_bound(a) for a in e.args]
+        if any(p is None or p < 0 for p in parts):
+            return None
+        out = Fraction(1)
+        for p in parts:
+            out *= p
+        return out
+    if isinstance(e, Pow) and e.exp.is_Integer and e.exp > 0:
+        b = _lower_bound(e.base)
+        if b is None or b < 0:
+            return None
+        return b ** int(e.exp) if int(e.exp) * max(1, b.numerator.bit_length()) < 4096 else Fraction(1)
+    return None
+
+
+def _positive_shape(e) -> bool:
+    """Is ``e`` surely >= 1 from its shape alone (a product of sizes, ...)?"""
+    e = as_expr(e)
+    if e.is_positive is True and e.is_integer is True:
+        return True
+    low = _lower_bound(e)
+    if low is not None and low >= 1:
+        return True
+    p = _expand(e - 1)
+    return p is not None and p.is_polynomial() and _shift_nonneg(p)
 
 
 def _display(env: Optional[dict], syms) -> Optional[dict]:

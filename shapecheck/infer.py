@@ -16,7 +16,7 @@ from sympy import Integer
 
 from . import ir
 from .diagnostics import Note, Reporter
-from .dims import PROVED, REFUTED, DimError, Facts, Relation, as_expr, generic, mod, power, show, subs
+from .dims import PROVED, REFUTED, DimError, Facts, Relation, as_expr, expand, generic, mod, power, show, subs
 from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
 from .ops import core as K
 from .skeleton import let_order
@@ -519,8 +519,8 @@ class Checker:
     def do_assign(self, frame: Frame, st: ir.Assign):
         frame.stmt_params, frame.stmt_flops = [], []
         value = self.value_of(frame, st.value)
-        params = sympy.expand(sympy.Add(*frame.stmt_params))   # what this statement costs, once
-        flops = sympy.expand(sympy.Add(*frame.stmt_flops))
+        params = expand(sympy.Add(*frame.stmt_params))   # what this statement costs, once
+        flops = expand(sympy.Add(*frame.stmt_flops))
         if len(st.targets) == 1:
             values = [value]
         elif isinstance(value, (TupleV, ListV)):
@@ -654,6 +654,9 @@ class Checker:
             self.report("SC202", _span(st.count), f"the repeat count {_s(n)} can be less than 1 "
                                                   f"({res.fails_at()})",
                         evidence=_evidence(frame, Relation(">=", n, Integer(1)), res))
+        elif res.status != PROVED:
+            self.report("SC505", _span(st.count), f"cannot prove the repeat count {_s(n)} is at least 1; "
+                                                  f"add `require {_s(n)} >= 1` to settle it")
         before = dict(frame.vars)
         saved = frame.mult
         frame.mult = frame.mult * n
@@ -1329,6 +1332,11 @@ class _RuleCtx(K.Rule):
             return
         fix = f"`require {_s(a)} <= {_s(b)}`"
         if res.status == REFUTED:
+            gap = self.frame.facts.sub(a - b)
+            if gap.is_number:     # fails at every size: no require can settle it
+                over = f"{_s(a)} > {_s(b)}" if not (a.free_symbols | b.free_symbols) else \
+                    f"{_s(a)} exceeds {_s(b)} by {_s(-gap)} at every size ({res.fails_at()})"
+                self.fail(code, f"{what}: {over}", _evidence(self.frame, Relation("<=", a, b), res))
             fa = f" ({res.fails_at()})" if res.counterexample else ""
             self.fail(code, f"{what}: {_s(a)} can exceed {_s(b)}{fa}; add {fix} if that is intended",
                       _evidence(self.frame, Relation("<=", a, b), res))

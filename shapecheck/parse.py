@@ -10,6 +10,10 @@ from .span import Span
 
 MAX_SOURCE_BYTES = 5_000_000
 
+#: Words the language keeps for itself (docs/language.md, "Reserved words").
+RESERVED = frozenset("dim let require block model input param return repeat use "
+                     "true false none int float bool".split())
+
 
 def grammar_path() -> str:
     """The grammar file: shipped inside the package, or the repository's ``grammars/``."""
@@ -60,7 +64,8 @@ def parse(text: str, path: str):
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     try:
-        return parser().parse(text), None
+        tree = parser().parse(text)
+        return (tree, None) if (diag := _check_tree(tree, path)) is None else (None, diag)
     except UnexpectedToken as e:
         tok = e.token
         if tok.type == "$END":
@@ -86,6 +91,36 @@ def parse(text: str, path: str):
     except UnexpectedInput as e:  # pragma: no cover - other lark input errors
         line, col = getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1
         return None, Diagnostic("SC001", Span(path, line, col, line, col + 1), f"syntax error: {e}")
+
+
+def _check_tree(tree, path: str) -> Optional[Diagnostic]:
+    """What the LALR grammar lets through but the language forbids: a reserved
+    word used as a name, a positional argument after a keyword argument. The
+    first such place in the file, or None."""
+    from lark import Token, Tree
+
+    found = []
+    for t in tree.iter_subtrees():
+        for c in t.children:
+            if isinstance(c, Token) and c.type == "NAME" and str(c) in RESERVED:
+                found.append(((c.line, c.column), token_span(path, c),
+                              f"`{c}` is a reserved word and cannot be used as a name: "
+                              f"expected a name, found the keyword `{c}` (rename it)"))
+        if t.data == "args":
+            keyword = None
+            for a in t.children:
+                if isinstance(a, Tree) and a.data == "kwarg":
+                    keyword = keyword or a
+                elif a is not None and keyword is not None:
+                    sp = meta_span(path, a.meta) if isinstance(a, Tree) else token_span(path, a)
+                    found.append(((sp.line, sp.col), sp,
+                                  f"positional argument after the keyword argument `{keyword.children[0]}=`: "
+                                  f"expected positional arguments first, then keywords"))
+                    break
+    if not found:
+        return None
+    _, span, message = min(found, key=lambda f: f[0])
+    return Diagnostic("SC001", span, message)
 
 
 def _end(text: str) -> tuple[int, int]:

@@ -4,8 +4,8 @@ For every golden case (tests/cases/**/*.shape) and every spec (specs/*.shape),
 and every diagnostic with ``evidence = (relation, env, in_force)``:
 
 - the relation evaluates to False at the counterexample ``env``;
-- every relation in force whose symbols are all bound in ``env`` holds there
-  (the counterexample respects the `require`s);
+- every relation in force binds its dimensions in ``env`` and holds there
+  (the counterexample respects every `require`), every size is at least 1;
 - a refuted finding's message shows the sizes (``fails at ...``).
 
 Every SC5xx warning (undecided) suggests the `require` that would settle it.
@@ -56,10 +56,12 @@ def test_evidence_breaks_the_check(path):
         assert rel.free_symbols <= set(env), (
             f"{_where(d)}: the counterexample does not bind {sorted(map(str, rel.free_symbols - set(env)))}")
         assert not rel.holds(env), f"{_where(d)}: `{rel.text()}` holds at the counterexample {env}"
-        for r in in_force:
-            if r.free_symbols <= set(env):
-                assert r.holds(env), (f"{_where(d)}: the counterexample {env} violates "
-                                      f"`require {r.text()}`, which is in force")
+        for r in in_force:     # every fact in force, not only those on the check's dimensions
+            assert r.free_symbols <= set(env), (
+                f"{_where(d)}: the counterexample {env} does not bind the dimensions of `require {r.text()}`")
+            assert r.holds(env), (f"{_where(d)}: the counterexample {env} violates "
+                                  f"`require {r.text()}`, which is in force")
+        assert all(v >= 1 for v in env.values()), f"{_where(d)}: a size below 1 in {env}"
         assert "fails at " in d.message, f"{_where(d)}: a refuted finding should show the failing sizes"
 
 

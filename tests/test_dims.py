@@ -117,3 +117,88 @@ def test_floor_and_ceiling_bounds_are_sound(claim, facts, x, y, z):
     if r.status == REFUTED:
         full = {**{a: 1, b: 1, c: 1}, **r.env}
         assert evaluate(claim, full) < 0 and all(rel.holds(full) for rel in facts)
+
+
+# ---- the fact engine: every relation used, in any order (issue 11) ----------------------------
+
+import itertools  # noqa: E402
+
+H, ws, k, n, m, j = (dim(x) for x in ("H", "ws", "k", "n", "m", "j"))
+
+
+def _statuses(facts, checks):
+    f = Facts.build(facts)
+    return [f.holds(c).status for c in checks]
+
+
+def test_order_of_requires_never_changes_a_result():
+    facts = [Relation("==", sympy.Mod(H, ws), 0), Relation("==", sympy.Mod(H, 2), 0),
+             Relation(">=", ws, 2), Relation("<=", n, H)]
+    checks = [Relation("<=", 2, H), Relation("==", sympy.Mod(H / 2, 1), 0), Relation("<=", n, H + 1),
+              Relation("==", sympy.ceiling(H / 2), sympy.ceiling((H - 1) / 2)), Relation("<=", ws, H),
+              Relation("==", sympy.Mod(H, 4), 0)]
+    results = {tuple(_statuses(list(p), checks)) for p in itertools.permutations(facts)}
+    assert len(results) == 1, results
+    assert list(results.pop()) == [PROVED, PROVED, PROVED, PROVED, PROVED, REFUTED]
+
+
+def test_congruence_with_a_remainder_is_used():
+    f = Facts.build([Relation("==", sympy.Mod(k, 2), 1)])
+    assert f.integer((k - 1) / 2).status == PROVED
+    assert f.holds(Relation("==", sympy.Mod(k, 2), 1)).status == PROVED
+    assert f.integer(k / 2).status == REFUTED
+
+
+def test_a_fact_stated_twice_is_one_fact():
+    r = Relation("==", sympy.Mod(k, 2), 1)
+    f = Facts.build([r, r, Relation("==", sympy.Mod(k, 2), 1)])
+    assert len(f.relations) == 1 and not f.contradiction()
+
+
+def test_equality_between_expressions_is_solved_or_rewritten():
+    f = Facts.build([Relation("==", 2 * n, m + 2)])
+    assert f.equal(m, 2 * n - 2).status == PROVED
+    assert f.le(2, n).status == PROVED            # m >= 1 makes n >= 2
+    g = Facts.build([Relation("==", sympy.ceiling(H / 2), sympy.floor(H / 2))])
+    assert g.equal(sympy.floor(H / 2), sympy.ceiling(H / 2)).status == PROVED
+
+
+def test_not_equal_splits_cases_and_refutes():
+    f = Facts.build([Relation("!=", j, 1)])
+    assert f.positive(j - 1).status == PROVED
+    r = f.equal(j, 3)
+    assert r.status == REFUTED and r.counterexample["j"] not in (1, 3)
+
+
+def test_bounds_from_divisibility_and_positivity():
+    for order in ([Relation("==", sympy.Mod(H, ws), 0), Relation("==", sympy.Mod(H, 2), 0)],
+                  [Relation("==", sympy.Mod(H, 2), 0), Relation("==", sympy.Mod(H, ws), 0)]):
+        assert Facts.build(order).le(2, H).status == PROVED
+
+
+def test_contradictory_congruences():
+    assert Facts.build([Relation("==", sympy.Mod(n, 2), 0), Relation("==", sympy.Mod(n, 2), 1)]).contradiction()
+    assert not Facts.build([Relation("==", sympy.Mod(n, 2), 0), Relation("==", sympy.Mod(n, 3), 1)]).contradiction()
+
+
+def test_counterexamples_at_the_thresholds():
+    r = Facts.build([Relation(">=", n, 10)]).nonneg(n - 11)
+    assert r.status == REFUTED and r.counterexample == {"n": 10}
+    seq = dim("seq")
+    r = Facts.build([Relation(">=", seq, 100)]).le(128, seq)
+    assert r.status == REFUTED and 100 <= r.counterexample["seq"] < 128
+
+
+def test_counterexample_binds_every_fact():
+    f = Facts.build([Relation(">=", n, 10), Relation("<", m, j)])
+    r = f.integer(n / 3)
+    assert r.status == REFUTED
+    assert {n, m, j} <= set(r.env) and all(x.holds(r.env) for x in f.relations)
+
+
+def test_huge_power_is_decided_without_expansion():
+    ps = [dim(x) for x in "pqrstu"]
+    big = sympy.Add(*ps) ** 12
+    f = Facts.build([])
+    assert f.positive(big).status == PROVED
+    assert f.le(big + 1, big).status == REFUTED
