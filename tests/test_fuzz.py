@@ -25,6 +25,8 @@ sys.path.insert(0, os.path.join(ROOT, "fuzz"))
 
 import fuzz_specs as F  # noqa: E402
 
+HANG_GUARD_S = 60.0   # seconds: catches hangs only (CI machines are shared and noisy)
+
 from shapecheck.api import check_source  # noqa: E402
 
 FILES = F.corpus()
@@ -121,7 +123,7 @@ def test_regression_verify_repeat_10_9_does_not_hang(tmp_path):
     p.write_text("dim n = 2\nmodel m {\n    input x: [n]\n    repeat 10 ** 9 { x = relu(x) }\n    return x\n}\n")
     t0 = time.perf_counter()
     rep = verify(str(p), samples=1)
-    assert time.perf_counter() - t0 < 10
+    assert time.perf_counter() - t0 < HANG_GUARD_S
     assert rep.runs[0].failed and "repeat count" in rep.runs[0].failed
 
 
