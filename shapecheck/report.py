@@ -32,8 +32,8 @@ repeat multiplier is applied). The own column sums to the model total.
 """
 from __future__ import annotations
 
-import html as _html
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -45,6 +45,10 @@ from .dims import as_expr, dim, evaluate, show, subs
 
 #: bytes per element of each dtype (activation and parameter memory)
 DTYPE_BYTES = {"float": 4, "int": 8, "bool": 1}
+
+#: at most this many rows are listed (block calls nest: 2**30 instances are possible);
+#: the totals always count everything
+MAX_ROWS = 100_000
 
 #: the formats :func:`render` writes
 FORMATS = ("text", "markdown", "json", "html")
@@ -312,9 +316,11 @@ class _Builder:
         scope = getattr(result, "scope", None)
         self.blocks = dict(getattr(scope, "blocks", None) or {})
         self.rows: list = []
-        self.mem_terms: dict = {}
-        self.param_bytes = _ZERO
-        self.input_bytes = _ZERO
+        self.mem: list = []            # (repeat, bytes of one execution) of each activation
+        self.pbytes: list = []         # parameter bytes of each row
+        self.ibytes: list = []         # input bytes
+        self.truncated = False
+        self._walk_cache: dict = {}
         self.limit = None
         self._frame_cache: dict = {}
         self._q_cache: dict = {}
@@ -366,6 +372,35 @@ class _Builder:
     def walk(self, items, block, S, VS, base, path, level, total_params, total_flops):
         """Rows of one frame instance: ``S``/``VS`` take the frame's symbols to
         the model's, ``base`` is how often the frame runs per forward pass."""
+        if len(self.rows) >= MAX_ROWS:
+            self.truncated = True
+            return
+        # a frame instance seen before (same callee, same dimensions, same multiplier):
+        # its rows again under this path, without instantiating anything
+        key = (id(items), total_params, total_flops, frozenset(S.items()),
+               frozenset(VS.items()), base)
+        hit = self._walk_cache.get(key)
+        if hit is not None and hit[0] is items:
+            _items, start, end, old_path, old_level, marks = hit
+            cut, shift = len(old_path), level - old_level
+            new = object.__new__
+            for r in self.rows[start:end]:
+                r2 = new(Row)
+                r2.__dict__.update(r.__dict__)
+                r2.path = path + r.path[cut:]
+                r2.level = r.level + shift
+                self.rows.append(r2)
+            for lst, (a, b) in zip((self.mem, self.pbytes, self.ibytes), marks):
+                lst.extend(lst[a:b])
+            return
+        start = len(self.rows)
+        marks0 = (len(self.mem), len(self.pbytes), len(self.ibytes))
+        self._walk(items, block, S, VS, base, path, level, total_params, total_flops)
+        marks = tuple(zip(marks0, (len(self.mem), len(self.pbytes), len(self.ibytes))))
+        if not self.truncated:
+            self._walk_cache[key] = (items, start, len(self.rows), path, level, marks)
+
+    def _walk(self, items, block, S, VS, base, path, level, total_params, total_flops):
         groups, trailing, ret_p, ret_f = self.frame_costs(items, total_params, total_flops)
         scope_shapes = self.param_shapes(block, S, VS) if block is not None else {}
         stmts = _statement_index(block)
@@ -390,7 +425,7 @@ class _Builder:
         f_tot = ret_f + sympy.Add(*(subs(c.flops, c.sigma) * c.mult for c in trailing))
         span = ret.span if ret is not None else None
         pb = _inst(ret_p, S) * base * DTYPE_BYTES["float"]
-        self.param_bytes += pb
+        self.pbytes.append(pb)
         self.rows.append(Row(
             "return", path, level, "return", "return", span.file if span else "", span.line if span else 0,
             span.end_line if span else 0, None, "", None, inputs, self.q(base),
@@ -433,12 +468,12 @@ class _Builder:
             mem = _ZERO
         else:
             per = numel * bytes_per
-            self.mem_terms[rep] = self.mem_terms.get(rep, _ZERO) + per
+            self.mem.append((rep, per))
             mem = per * rep
             if kind == "input":
-                self.input_bytes += per * rep
+                self.ibytes.append(per * rep)
         pb = own_p_i * (bytes_per if kind == "param" else DTYPE_BYTES["float"])
-        self.param_bytes += pb
+        self.pbytes.append(pb)
         self.rows.append(Row(
             kind, path, level, n.name, n.op, n.span.file, n.span.line, n.span.end_line, shape, n.dtype, value,
             inputs, self.q(rep), self.q(own_p_i), self.q(_inst(tot_p, S) * rep),
@@ -586,18 +621,30 @@ def _model(result, m, binds, config, depth, lets) -> ModelReport:
         items = m.nodes
     b.walk(tuple(items), block, {}, {}, _ONE, (m.name,), 0, m.params, m.flops)
     rows = b.rows
-    memory = sympy.Add(*(rep * total for rep, total in b.mem_terms.items()))
+    mem_terms: dict = {}
+    for (rep, per), n in Counter(b.mem).items():
+        mem_terms.setdefault(rep, []).append(n * per)
+    memory = sympy.Add(*(rep * sympy.Add(*pers) for rep, pers in mem_terms.items()))
+    param_bytes = _sum(b.pbytes)
+    if b.truncated:
+        notes.append(f"only the first {len(rows):,} rows are listed (the block calls instantiate more); "
+                     "the totals count everything")
     stages, edges = _stages(result, block, rows)
     shown_lets = {k: _tidy(show(v)) for k, v in lets.items()}
     q = b.q
     buffers = as_expr(getattr(m, "buffers", 0) or 0)
     buffer_bytes = buffers * DTYPE_BYTES["float"]
-    total_bytes = b.param_bytes + buffer_bytes + memory
+    total_bytes = param_bytes + buffer_bytes + memory
     return ModelReport(m.name, result.path, bindings, sources, tuple(order), shown_lets,
                        q(as_expr(m.params)), q(as_expr(m.flops)), _half(q(as_expr(m.flops))), q(memory),
-                       q(sympy.expand(b.param_bytes)), q(buffers), q(buffer_bytes),
-                       q(sympy.expand(b.input_bytes)), q(sympy.expand(total_bytes)),
+                       q(sympy.expand(param_bytes)), q(buffers), q(buffer_bytes),
+                       q(sympy.expand(_sum(b.ibytes))), q(sympy.expand(total_bytes)),
                        rows, stages, edges, notes, depth, printer)
+
+
+def _sum(terms):
+    """A sum of many (often repeated) terms, counted first: sympy's Add is slow on long argument lists."""
+    return sympy.Add(*(n * t for t, n in Counter(terms).items()))
 
 
 def _half(flops: Quantity) -> Quantity:
@@ -912,14 +959,21 @@ def render_text(report: Report, color: bool = False) -> str:
         for n in mr.notes:
             out.append(c("yellow", f"note: {n}"))
         refs: dict = {}
+        cells: dict = {}
 
         def qcell(q: Quantity) -> str:
+            got = cells.get(id(q))
+            if got is not None:
+                return got[1]
             if q.value is not None:
-                return _num(q.value)
-            f = q.formula
-            if f not in refs:
-                refs[f] = f"[f{len(refs) + 1}]"
-            return refs[f]
+                text = _num(q.value)
+            else:
+                f = q.formula
+                if f not in refs:
+                    refs[f] = f"[f{len(refs) + 1}]"
+                text = refs[f]
+            cells[id(q)] = (q, text)        # q kept alive: its id stays unique
+            return text
 
         header = ("line", "row", "op", "inputs", "shape", "at bindings", "repeat") + tuple(h for h, _ in _QCOLS)
         body = []
@@ -934,6 +988,9 @@ def render_text(report: Report, color: bool = False) -> str:
         styles = [None, None, "dim", None, "cyan", "green", "yellow", None, None, None, None]
 
         def line(cells, header_row=False):
+            if not color:
+                return "  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                                 for i, cell in enumerate(cells)).rstrip()
             parts = []
             for i, cell in enumerate(cells):
                 pad = cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
