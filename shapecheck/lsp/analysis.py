@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from ..api import Loader, Result, check_path, read_text
+from ..program import canonical
 from ..config import NOT_ANALYSED, Config, ConfigError, apply_policy, load_config
 from ..suppress import Suppressor
 
@@ -33,7 +34,7 @@ class CachingLoader(Loader):
         self.cache = cache
 
     def load(self, path, reporter, text=None, at=None):
-        if path in self.modules:
+        if self.loaded(path):
             return super().load(path, reporter, text, at)
         if text is None:
             try:
@@ -43,7 +44,7 @@ class CachingLoader(Loader):
         hit = self.cache.get(path)
         if hit is not None and hit[0] == text:
             self.sources[path] = text
-            self.modules[path] = hit[1]
+            self.modules[canonical(path)] = hit[1]
             return hit[1]
         mod = super().load(path, reporter, text, at)
         if mod is not None:
@@ -110,8 +111,11 @@ class Workspace:
         loader = CachingLoader(self.read, self.parses)
         result = check_path(path, loader=loader)
         text = loader.sources.get(path, "")
-        deps = {p: loader.sources.get(p) for p in loader.modules}
-        deps.setdefault(path, loader.sources.get(path))
+        deps = dict(loader.sources)              # every file reached, by the path shown
+        deps.setdefault(path, None)
+        for missing in loader.unreadable:        # re-checked once such a file appears
+            deps.setdefault(missing, None)
+        modules = {p: loader.module(p) for p in deps}
         cfg, cfg_error = self.config_for(path)
         raw = [d for d in result.diagnostics if d.span.file == path]
         suppressor = Suppressor({path: text})
@@ -120,7 +124,7 @@ class Workspace:
             kept += suppressor.unused([path])
         diags = apply_policy(kept, select=cfg.select, ignore=cfg.ignore, severity=cfg.severity,
                              warnings_as_errors=cfg.warnings_as_errors)
-        a = Analysis(path, text, result, diags, dict(loader.modules), deps, cfg, cfg_error)
+        a = Analysis(path, text, result, diags, modules, deps, cfg, cfg_error)
         self.analyses[path] = a
         if a.module is not None:
             self.parsed[path] = a
