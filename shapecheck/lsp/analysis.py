@@ -12,9 +12,11 @@ the spec or of any file it reached changes. Nothing here imports pygls.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from .. import ir
 from ..api import Loader, Result, check_path, read_text
 from ..program import canonical
 from ..config import NOT_ANALYSED, Config, ConfigError, apply_policy, load_config
@@ -25,13 +27,36 @@ def normpath(path: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-class CachingLoader(Loader):
-    """A :class:`~shapecheck.api.Loader` that reuses the IR of a file whose
-    text has not changed since an earlier run (``cache``: path -> (text, module))."""
+#: a line that starts a top-level item; a statement never starts with a token that
+#: could continue an expression, so the text between two such lines is whole items
+_ITEM_START = re.compile(r"^(?:use|dim|let|require|block|model)\b", re.M)
 
-    def __init__(self, read: Callable[[str], str], cache: dict):
+
+def chunks(text: str) -> list:
+    """``[(first line, text)]``: the source cut before every line that starts
+    (in column 1) with a top-level keyword."""
+    starts = [0] + [m.start() for m in _ITEM_START.finditer(text) if m.start() > 0]
+    out = []
+    for a, b in zip(starts, starts[1:] + [len(text)]):
+        out.append((text.count("\n", 0, a) + 1, text[a:b]))
+    return out
+
+
+class CachingLoader(Loader):
+    """A :class:`~shapecheck.api.Loader` that parses only what changed.
+
+    A file whose text is unchanged since an earlier run reuses its IR
+    (``cache``: path -> (text, module)). Otherwise the text is cut into runs
+    of top-level items (:func:`chunks`) and only the runs not seen before (at
+    the same line) are parsed (``pieces``: (path, line, text) -> items). When
+    any run fails to parse, the whole file is parsed as the linter parses it,
+    so a syntax error reads the same as in ``shapecheck lint``.
+    """
+
+    def __init__(self, read: Callable[[str], str], cache: dict, pieces: dict):
         super().__init__(read)
         self.cache = cache
+        self.pieces = pieces
 
     def load(self, path, reporter, text=None, at=None):
         if self.loaded(path):
@@ -42,14 +67,40 @@ class CachingLoader(Loader):
             except (OSError, UnicodeDecodeError):
                 return super().load(path, reporter, None, at)   # reports it
         hit = self.cache.get(path)
-        if hit is not None and hit[0] == text:
+        mod = hit[1] if hit is not None and hit[0] == text else self._by_pieces(path, text)
+        if mod is None:
+            mod = super().load(path, reporter, text, at)
+        else:
             self.sources[path] = text
-            self.modules[canonical(path)] = hit[1]
-            return hit[1]
-        mod = super().load(path, reporter, text, at)
+            self.modules[canonical(path)] = mod
         if mod is not None:
             self.cache[path] = (text, mod)
         return mod
+
+    def _by_pieces(self, path: str, text: str) -> Optional[ir.Module]:
+        from ..lower import LimitError, lower
+        from ..parse import MAX_SOURCE_BYTES, parse
+
+        if len(text) > MAX_SOURCE_BYTES:
+            return None
+        items, keys = [], set()
+        for line, piece in chunks(text):
+            key = (path, line, piece)
+            keys.add(key)
+            got = self.pieces.get(key)
+            if got is None:
+                tree, diag = parse("\n" * (line - 1) + piece, path)
+                if diag is not None:
+                    return None
+                try:
+                    got = lower(tree, path).items
+                except LimitError:
+                    return None
+                self.pieces[key] = got
+            items.extend(got)
+        for k in [k for k in self.pieces if k[0] == path and k not in keys]:
+            del self.pieces[k]
+        return ir.Module(path, tuple(items))
 
 
 @dataclass
@@ -76,6 +127,7 @@ class Workspace:
     def __init__(self):
         self.overlays: dict = {}          # path -> text of an open document
         self.parses: dict = {}            # path -> (text, ir.Module)
+        self.pieces: dict = {}            # (path, line, text) -> the items of a run of the text
         self.analyses: dict = {}          # path -> Analysis (the latest)
         self.configs: dict = {}           # folder -> (Config, error message or None)
         self.parsed: dict = {}            # path -> the latest Analysis whose spec parsed
@@ -108,7 +160,7 @@ class Workspace:
             self.stats["reused"] += 1
             return old
         self.stats["checks"] += 1
-        loader = CachingLoader(self.read, self.parses)
+        loader = CachingLoader(self.read, self.parses, self.pieces)
         result = check_path(path, loader=loader)
         text = loader.sources.get(path, "")
         deps = dict(loader.sources)              # every file reached, by the path shown
