@@ -737,8 +737,19 @@ class Facts:
                     chosen.append(f)
                     syms |= f.free_symbols
                     changed = True
-        for f in chosen[:3 * MAX_FACTS_TRIED]:
+        chosen = chosen[:3 * MAX_FACTS_TRIED]
+        for f in chosen:
             system.add(f)
+        if system.infeasible():
+            return True
+        if all(_degree(t) <= 1 for t in s.as_coefficients_dict()):
+            return False
+        # a non-linear claim: add the products of pairs of linear facts (and of the sizes'
+        # bounds x - 1 >= 0), so `a >= 2, b >= 2` gives `(a - 2)(b - 2) >= 0`, hence `a*b >= 4`
+        linear = [f for f in chosen if all(_degree(t) <= 1 for t in f.as_coefficients_dict())][:8]
+        linear += [x - 1 for x in sorted(s.free_symbols, key=str)][:4]
+        for f, g in itertools.combinations_with_replacement(linear, 2):
+            system.add(sympy.expand(f * g))
         return system.infeasible()
 
     def _poly_nonneg(self, p) -> bool:
@@ -897,6 +908,14 @@ def _integer_atom(t) -> bool:
     if isinstance(t, Mul):
         return all(_integer_atom(a) for a in t.args)
     return False
+
+
+def _degree(t) -> int:
+    """The total degree of a term (a product without coefficient); 9 for a non-monomial."""
+    if t == 1:
+        return 0
+    m = _monomial(t)
+    return sum(m.values()) if m is not None and all(e > 0 for e in m.values()) else 9
 
 
 def _monomial(t):
