@@ -22,6 +22,7 @@ import functools
 import itertools
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Optional
@@ -121,11 +122,17 @@ class _Printer(StrPrinter):
     def _print_Max(self, e):
         return "max(" + ", ".join(self._print(a) for a in e.args) + ")"
 
-    def _print_Mul(self, e):
-        return super()._print_Mul(e).replace("/", " / ")
+    def _print_ceiling(self, e):
+        return f"ceil({self._print(e.args[0])})"
+
+    def _print_floor(self, e):
+        return f"floor({self._print(e.args[0])})"
 
     def _print_Dummy(self, e):
         return e.name
+
+
+_SLASH = re.compile(r"\s*(?<!/)/(?!/)\s*")
 
 
 _PRINTER = _Printer()
@@ -140,7 +147,8 @@ def show(e) -> str:
     """
     if isinstance(e, int):
         return str(e)
-    return _PRINTER.doprint(e)
+    # the language's own syntax: `ceil`, one space around every `/`
+    return _SLASH.sub(" / ", _PRINTER.doprint(e))
 
 
 def show_shape(shape) -> str:

@@ -1165,11 +1165,16 @@ def _search(model, fixed, free, loops_, rng, small, loops):
     plain = [n for n in free if n not in loops_]
     taken = set(fixed.values())
     wide = max(hi, lo + len(plain) + len(taken & set(range(lo, hi + 1))) - 1)  # room to be distinct
+    # the thresholds of the requires and of the shapes (`seq >= 100`, a slice end 128:
+    # 100-129), as the prover's counterexample search tries them
+    boundary = _boundary(model) if model.relations else []
     for attempt in range(3000):
         distinct = attempt < 1500
         vals = dict(fixed)
         pool = [v for v in range(lo, (wide if distinct else hi) + 1) if not (distinct and v in taken)]
-        if distinct and len(pool) >= len(plain):
+        if boundary and attempt % 3 == 1:
+            picks = [rng.choice(boundary + list(range(lo, hi + 1))) for _ in plain]
+        elif distinct and len(pool) >= len(plain):
             picks = rng.sample(pool, len(plain))
         else:
             picks = [rng.randint(lo, hi) for _ in plain]
@@ -1183,11 +1188,26 @@ def _search(model, fixed, free, loops_, rng, small, loops):
     constrained = [n for n in free if any(n in _rel_names(model, r) for r in model.relations)]
     base = dict(fixed)
     base.update({n: lo for n in free if n not in constrained})
-    for combo in itertools.islice(itertools.product(range(1, 4 * hi + 1), repeat=len(constrained)), 200000):
+    values = sorted(set(range(1, 4 * hi + 1)) | set(boundary))
+    for combo in itertools.islice(itertools.product(values, repeat=len(constrained)), 200000):
         vals = dict(base, **dict(zip(constrained, combo)))
         if not _holds(model, vals):
             return vals
     return None
+
+
+def _boundary(model) -> list:
+    """Sizes at the thresholds of the model's requires and shapes (see
+    :meth:`shapecheck.dims.Facts.candidates`)."""
+    import itertools
+
+    import sympy
+
+    from .dims import Facts
+
+    exprs = [d for n in itertools.islice(iter(model.nodes), 2000) for d in (n.shape or ())
+             if isinstance(d, sympy.Basic)]
+    return Facts.build(model.relations).candidates(exprs)
 
 
 def _shrink(model, values, sources):

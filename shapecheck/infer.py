@@ -1201,10 +1201,21 @@ class Checker:
             name = items[i].name
             seg = tuple(arg[i:i + take])
             if name in var_sigma and var_sigma[name] != seg:
-                self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: `*{name}` is "
-                                         f"{K.show_shape(seg)} here but {K.show_shape(var_sigma[name])} "
-                                         f"in an earlier argument", [Note(p.span, "parameter declared here")])
-                raise Abort
+                # compared by provable equality, not by spelling (`require n == m`)
+                old = var_sigma[name]
+                res, a, b = self._same_segment(frame, old, seg)
+                if res is None or res.status == REFUTED:
+                    fa = f" ({res.fails_at()})" if res is not None and res.counterexample else ""
+                    self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: `*{name}` is "
+                                             f"{K.show_shape(seg)} here but {K.show_shape(old)} "
+                                             f"in an earlier argument{fa}", [Note(p.span, "parameter declared here")],
+                                None if res is None else _evidence(frame, Relation("==", a, b), res))
+                    raise Abort
+                if res.status != PROVED:
+                    self.report("SC501", sp, f"argument `{p.name}` of `{block.name}`: cannot decide whether "
+                                             f"`*{name}` ({K.show_shape(seg)} here, {K.show_shape(old)} before) "
+                                             f"is the same; add `require {_s(b)} == {_s(a)}` to settle it",
+                                [Note(p.span, "parameter declared here")])
             var_sigma[name] = seg
             pairs = list(zip(items[:i], arg[:i])) + list(zip(items[i + 1:], arg[i + take:]))
         else:
@@ -1221,6 +1232,25 @@ class Checker:
                 bound_by[pd] = (p, sp)
             else:
                 deferred.append((pd, ad, p, sp, shape, v))
+
+    def _same_segment(self, frame, a, b):
+        """Are two variadic segments provably the same? None when their ranks
+        or variadic parts differ; else the first non-proved comparison (or proved),
+        with the two dimensions compared."""
+        if len(a) != len(b):
+            return None, None, None
+        worst = None
+        for x, y in zip(a, b):
+            if isinstance(x, Variadic) or isinstance(y, Variadic):
+                if x != y:
+                    return None, None, None
+                continue
+            res = frame.facts.equal(as_expr(x), as_expr(y))
+            if res.status == REFUTED:
+                return res, as_expr(x), as_expr(y)
+            if res.status != PROVED and worst is None:
+                worst = (res, as_expr(x), as_expr(y))
+        return worst or (frame.facts.equal(Integer(0), Integer(0)), None, None)
 
     def _rank_clash(self, block, p, shape, v, sp):
         self.report("SC401", sp, f"argument `{p.name}` of `{block.name}` is {K.show_shape(v.shape)} "
