@@ -238,20 +238,24 @@ class Report:
 
 
 def report_path(path: str, model: Optional[str] = None, binds: Optional[dict] = None,
-                depth: Optional[int] = None, default_binds: Optional[dict] = None) -> Report:
+                depth: Optional[int] = None, default_binds: Optional[dict] = None,
+                examples: bool = True) -> Report:
     """Check ``path`` and build its report (see :func:`build`)."""
     from .api import check_path
 
-    return build(check_path(path), model=model, binds=binds, depth=depth, default_binds=default_binds)
+    return build(check_path(path), model=model, binds=binds, depth=depth, default_binds=default_binds,
+                 examples=examples)
 
 
 def build(result, model: Optional[str] = None, binds: Optional[dict] = None,
-          depth: Optional[int] = None, default_binds: Optional[dict] = None) -> Report:
+          depth: Optional[int] = None, default_binds: Optional[dict] = None, examples: bool = True) -> Report:
     """A :class:`Report` of the models of a checked ``result`` (an
     :class:`shapecheck.api.Result` without errors). ``binds`` overrides the
     example values; ``default_binds`` (``[tool.shapecheck] bind``) apply to
     the dimensions the spec has, under ``binds``; ``depth`` limits the rows to
-    that many levels of block calls (1: the model's own statements). Raises
+    that many levels of block calls (1: the model's own statements).
+    ``examples=False`` leaves every dimension symbolic but those in ``binds``
+    (the dims' example values and ``default_binds`` are not used). Raises
     :class:`ReportError`."""
     if depth is not None and depth < 1:
         raise ReportError("the depth must be at least 1")
@@ -266,9 +270,10 @@ def build(result, model: Optional[str] = None, binds: Optional[dict] = None,
         if unknown:
             raise ReportError(f"--bind {unknown[0]}: no dimension `{unknown[0]}` "
                               f"(dimensions: {', '.join(sorted(known))})")
-    config = {k: int(v) for k, v in (default_binds or {}).items() if k in known and k not in binds}
+    config = {k: int(v) for k, v in (default_binds or {}).items() if k in known and k not in binds} \
+        if examples else {}
     lets = _lets(result)
-    models = [_model(result, result.models[n], binds, config, depth, lets) for n in names]
+    models = [_model(result, result.models[n], binds, config, depth, lets, examples) for n in names]
     return Report(result.path, models, list(result.diagnostics))
 
 
@@ -579,9 +584,9 @@ def _return_of(block):
     return None
 
 
-def _model(result, m, binds, config, depth, lets) -> ModelReport:
+def _model(result, m, binds, config, depth, lets, examples=True) -> ModelReport:
     bindings, sources = {}, {}
-    for k, v in m.examples.items():
+    for k, v in (m.examples.items() if examples else ()):
         bindings[k], sources[k] = int(v), "example"
     for k, v in config.items():
         if k in m.dims:

@@ -450,3 +450,12 @@ def test_deep_call_trees_are_listed_up_to_a_cap(monkeypatch):
     full = R.build(check_source(nested_spec(6), "deep.shape")).models[0]
     assert sum(r.params_own.value for r in full.rows) == full.params.value == 2 ** 6 * (16 * 16 + 16)
     assert len([r for r in full.rows if r.kind == "call"]) == 2 ** 7 - 1
+
+
+def test_symbolic_ignores_examples_but_not_bind(capsys):
+    spec = os.path.join(ROOT, "specs", "gpt2.shape")
+    assert main(["report", spec, "--symbolic", "--bind", "batch=2", "--format", "json"]) == 0
+    m = json.loads(capsys.readouterr().out)["models"][0]
+    assert m["bindings"] == {"batch": 2} and "d_model" in m["unbound"]
+    assert m["params"]["value"] is None
+    assert m["params"]["formula"] == "n_layers*(12*d_model**2 + 13*d_model) + d_model*(vocab_size + n_positions + 2)"

@@ -25,6 +25,9 @@ def add_parser(subparsers):
     p.add_argument("spec", metavar="SPEC", help="the spec file (*.shape)")
     p.add_argument("--model", metavar="NAME", help="report only this model (default: every model)")
     add_bind_option(p, "; defaults from [tool.shapecheck] bind in pyproject.toml")
+    p.add_argument("--symbolic", action="store_true",
+                   help="ignore the dims' example values (and the configured bind): every dimension is "
+                        "symbolic unless given with --bind")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--depth", metavar="N", type=int, default=None,
                    help="show block internals down to N levels of calls (1: the model's own tensors; "
@@ -67,7 +70,8 @@ def run(args) -> int:
         print(f"shapecheck report: {args.spec} defines no model", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = build(res, model=args.model, binds=binds, depth=args.depth, default_binds=defaults)
+        report = build(res, model=args.model, binds=binds, depth=args.depth, default_binds=defaults,
+                       examples=not args.symbolic)
     except ReportError as e:
         print(f"shapecheck report: {e}", file=sys.stderr)
         return EXIT_USAGE
