@@ -3,7 +3,8 @@
 Codes never change meaning once released. Families:
 SC0xx input and parsing, SC1xx names and arguments, SC2xx dimension
 arithmetic, SC3xx operation shape rules, SC4xx blocks, calls, models and loops,
-SC5xx checks that could be neither proved nor refuted (warnings).
+SC5xx checks that could be neither proved nor refuted (warnings), SC6xx verify,
+SC7xx suppressions, SC8xx a module checked against its spec (conform).
 """
 from __future__ import annotations
 
@@ -67,6 +68,15 @@ _TABLE = [
     ("SC504", WARNING, "undecided-precondition", "a called block's `require` could be neither proved nor refuted"),
     ("SC505", WARNING, "undecided-repeat-count", "a `repeat` count could be neither proved at least 1 nor refuted"),
     ("SC601", ERROR, "verify-mismatch", "the NumPy execution disagrees with the inferred shape or parameter count"),
+    # a module checked against its spec (`shapecheck conform`)
+    ("SC801", ERROR, "conform-output-mismatch", "a module returns a shape other than the spec's at some sizes"),
+    ("SC802", ERROR, "conform-parameter-mismatch",
+     "a module's parameter count or a mapped parameter's shape differs from the spec's"),
+    ("SC803", ERROR, "conform-call-mismatch",
+     "a mapped submodule's calls (count, input or result shapes) differ from the spec's block calls"),
+    ("SC804", ERROR, "conform-dtype-mismatch", "a module returns a dtype other than the spec's"),
+    ("SC805", ERROR, "conform-module-error", "the module could not be built or run at sizes the spec allows"),
+    ("SC806", ERROR, "conform-mapping-error", "a conform mapping names nothing in the spec or matches nothing"),
     ("SC701", WARNING, "unused-suppression", "a `# shapecheck: ignore` comment suppresses nothing"),
 ]
 

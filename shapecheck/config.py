@@ -11,6 +11,8 @@ used (one without the table is skipped, as ruff does). Keys::
     warnings-as-errors = false
     severity = { SC501 = "error", SC307 = "warning", SC504 = "off" }
     bind = { batch = 2, seq_len = 16 }   # default `verify --bind` sizes
+    [tool.shapecheck.conform.gpt2]       # `conform`: spec names -> module names (see conform.py)
+    causal_self_attention = "transformer.h.*.attn"
 
 The library never reads configuration by itself; the command line does.
 """
@@ -33,7 +35,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10: tomli if installe
 
 PYPROJECT = "pyproject.toml"
 SEVERITIES = ("error", "warning", "off")
-_KEYS = ("paths", "select", "ignore", "warnings-as-errors", "severity", "bind")
+_KEYS = ("paths", "select", "ignore", "warnings-as-errors", "severity", "bind", "conform")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -51,6 +53,7 @@ class Config:
     warnings_as_errors: bool = False
     severity: dict = field(default_factory=dict)   # selector -> "error" | "warning" | "off"
     bind: dict = field(default_factory=dict)       # dimension name -> positive int
+    conform: dict = field(default_factory=dict)    # model name -> {spec name: pattern(s)} (checked by conform)
 
     @property
     def root(self) -> Optional[str]:
@@ -200,6 +203,10 @@ def parse_config(table, path: str) -> Config:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{where}: `bind.{name}` must be a positive integer, got {value!r}")
         cfg.bind[name] = value
+    conform = table.get("conform", {})
+    if not isinstance(conform, dict) or not all(isinstance(v, dict) for v in conform.values()):
+        raise ConfigError(f"{where}: `conform` must hold one table per model: [tool.shapecheck.conform.MODEL]")
+    cfg.conform = dict(conform)
     return cfg
 
 

@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: subcommand modules, in the order `--help` lists them
-COMMANDS = ("lint", "verify", "report", "codes", "lsp")
+COMMANDS = ("lint", "verify", "report", "conform", "codes", "lsp")
 
 
 def _command(name: str):
