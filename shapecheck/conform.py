@@ -786,6 +786,26 @@ def _counted(c: Counter) -> str:
 # ---- the entry point ------------------------------------------------------------------------------------
 
 
+def checked_model(spec, model: Optional[str] = None) -> tuple:
+    """``(result, model name)`` for ``spec`` (a path or a checked :class:`shapecheck.api.Result`);
+    the name is the spec's only model when ``model`` is None. Raises :class:`UsageError`
+    for an unreadable or unparsable spec or an unknown model."""
+    from .api import Result, check_path
+
+    res = spec if isinstance(spec, Result) else check_path(str(spec))
+    if res.module is None or any(d.code in ("SC001", "SC002") for d in res.diagnostics):
+        raise UsageError(next((f"{d.span}: {d.code} {d.message}" for d in res.diagnostics),
+                              f"cannot read {res.path}"))
+    if model is None:
+        if len(res.models) != 1:
+            raise UsageError(f"{res.path} has {len(res.models) or 'no'} models; choose one with --model "
+                             f"({', '.join(res.models) or 'none'})")
+        model = next(iter(res.models))
+    if model not in res.models:
+        raise UsageError(f"{res.path} has no model `{model}` (models: {', '.join(res.models) or 'none'})")
+    return res, model
+
+
 def conform(path: str, factory, model: Optional[str] = None, binds: Optional[dict] = None, samples: int = 3,
             seed: int = 0, output: Optional[str] = None, mapping: Optional[dict] = None,
             config_mapping: Optional[dict] = None, config_origin: str = "pyproject.toml",
@@ -799,7 +819,6 @@ def conform(path: str, factory, model: Optional[str] = None, binds: Optional[dic
     field(s) of a mapping-like result to compare (comma-separated).
     Raises :class:`UsageError` for a usage problem.
     """
-    from .api import check_path
     from .execute import ExecError, load_program
 
     if isinstance(factory, str):
@@ -810,17 +829,7 @@ def conform(path: str, factory, model: Optional[str] = None, binds: Optional[dic
         raise UsageError("conform needs PyTorch: pip install 'shapecheck[torch]'") from None
     if not callable(factory):
         raise UsageError("the factory must be callable")
-    res = check_path(path)
-    if res.module is None or any(d.code in ("SC001", "SC002") for d in res.diagnostics):
-        raise UsageError(next((f"{d.span}: {d.code} {d.message}" for d in res.diagnostics),
-                              f"cannot read {path}"))
-    if model is None:
-        if len(res.models) != 1:
-            raise UsageError(f"{path} has {len(res.models) or 'no'} models; choose one with --model "
-                             f"({', '.join(res.models) or 'none'})")
-        model = next(iter(res.models))
-    if model not in res.models:
-        raise UsageError(f"{path} has no model `{model}` (models: {', '.join(res.models) or 'none'})")
+    res, model = checked_model(path, model)
     report = ConformReport(path, model, sources=dict(res.sources))
     if res.errors:
         report.diagnostics = list(res.diagnostics)

@@ -20,21 +20,13 @@ from typing import Optional
 
 def _model(spec, model: Optional[str]):
     """The analysed model (:class:`shapecheck.api.Model`) of ``spec`` (a path or a checked Result)."""
-    from .api import Result, check_path
-    from .conform import UsageError
+    from .conform import UsageError, checked_model
 
-    res = spec if isinstance(spec, Result) else check_path(str(spec))
-    if res.module is None or res.errors:
-        first = next((f"{d.span}: {d.code} {d.message}" for d in res.errors), f"cannot read {res.path}")
-        raise UsageError(f"the spec has errors: {first}")
-    if model is None:
-        if len(res.models) != 1:
-            raise UsageError(f"{res.path} has {len(res.models) or 'no'} models; name one "
-                             f"({', '.join(res.models) or 'none'})")
-        model = next(iter(res.models))
-    if model not in res.models:
-        raise UsageError(f"{res.path} has no model `{model}` (models: {', '.join(res.models) or 'none'})")
-    return res.models[model]
+    res, name = checked_model(spec, model)
+    if res.errors:
+        first = res.errors[0]
+        raise UsageError(f"the spec has errors: {first.span}: {first.code} {first.message}")
+    return res.models[name]
 
 
 def bindings(spec, model: Optional[str] = None, binds: Optional[dict] = None, max_memory: int = 2 ** 30):
