@@ -39,6 +39,7 @@ def test_core_lint_report_and_verify_never_import_torch(tmp_path):
 torch = pytest.importorskip("torch", reason="conform needs PyTorch: pip install 'shapecheck[torch]'")
 pytest.importorskip("transformers", reason="the real-model tests need transformers: pip install 'shapecheck[torch]'")
 
+torch.set_num_threads(1)   # tiny models: one thread, and room for the other test worker on a small machine
 sys.path.insert(0, TESTS)
 import conform_factories as F  # noqa: E402
 
