@@ -195,6 +195,15 @@ class Rule:
         raise NotImplementedError
 
 
+def promote(*dtypes: str) -> str:
+    """NumPy's (and PyTorch's) promotion of tensor dtypes: float over int over bool."""
+    if "float" in dtypes:
+        return "float"
+    if "int" in dtypes:
+        return "int"
+    return "bool"
+
+
 def prod(dims):
     from sympy import Integer, Mul
     return Mul(*dims) if dims else Integer(1)

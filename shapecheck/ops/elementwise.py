@@ -3,27 +3,22 @@ softmax, masking, sqrt, broadcast_to."""
 from __future__ import annotations
 
 from .core import (AXIS, BOOL, DIM, NUMBER, OPT_TENSOR, SHAPE, TENSOR, Arg, Out, TensorArg,
-                   Variadic, axis, op, prod)
+                   Variadic, axis, op, prod, promote)
 
 
 def numel(shape):
     return prod([d for d in shape if not isinstance(d, Variadic)])
 
 
-def _promote(a: str, b: str) -> str:
-    if "float" in (a, b):
-        return "float"
-    if "int" in (a, b):
-        return "int"
-    return "bool"
-
-
 def _binary(name, fn):
     def rule(r, a: TensorArg, b: TensorArg):
         shape = r.broadcast(a.shape, b.shape, f"`{name}`")
-        dtype = "float" if name == "div" else _promote(a.dtype, b.dtype)   # `/` is true division
-        if dtype == "bool" and name != "mul":
-            dtype = "int"     # NumPy: bool + bool is bool, but `-`, `//`, `%`, `**` give ints
+        dtype = "float" if name == "div" else promote(a.dtype, b.dtype)   # `/` is true division
+        if dtype == "bool" and name == "sub":
+            r.fail("SC308", "`-` of two bool tensors (NumPy and PyTorch refuse it; use logical ops or "
+                            "convert to int first)")
+        if dtype == "bool" and name not in ("add", "mul"):
+            dtype = "int"     # NumPy: bool + bool and bool * bool are bool; `//`, `%`, `**` give ints
         return Out(shape, dtype, flops=numel(shape))
 
     def kernel(k, a, b):
@@ -137,6 +132,12 @@ def masked_fill(r, x, mask, value):
     for d, e in zip(x.shape, shape):
         if not isinstance(d, Variadic):
             r.same(d, e, "masked_fill: the mask must broadcast to the tensor's shape", "SC302")
+    wider = "float" if isinstance(value, float) else "int" if not isinstance(value, bool) else "bool"
+    if promote(x.dtype, wider) != x.dtype:
+        # NumPy's `where` promotes to the value's dtype, PyTorch keeps the tensor's: they disagree
+        r.fail("SC308", f"masked_fill: the tensor is {x.dtype} but the value {value!r} is {wider}: NumPy gives "
+                        f"{wider}, PyTorch keeps {x.dtype}; convert the tensor first, or fill with a value of "
+                        f"its dtype")
     return Out(x.shape, x.dtype, flops=numel(x.shape))
 
 
@@ -200,7 +201,7 @@ def where(r, cond, a, b):
     if cond.dtype != "bool":
         r.fail("SC308", f"where: the condition must be bool, got {cond.dtype}")
     shape = r.broadcast(r.broadcast(cond.shape, a.shape, "where"), b.shape, "where")
-    return Out(shape, _promote(a.dtype, b.dtype))
+    return Out(shape, promote(a.dtype, b.dtype))
 
 
 _ = BOOL

@@ -151,6 +151,8 @@ def parse_einsum(eq: str, n_operands: int):
         for c in out:
             if c not in seen:
                 raise ValueError(f"output letter {c!r} appears in no input")
+        if "..." in seen and "..." not in out:
+            raise ValueError("'...' in an input must appear in the output too (NumPy refuses to sum it away)")
         if len(set(out)) != len(out):
             raise ValueError("an output letter is repeated")
     else:

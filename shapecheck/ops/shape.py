@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .core import AXES, AXES_OPT, AXIS, DIM, DIMS, SHAPE, STR, TENSOR, TENSORS, Arg, Out, Variadic, axis, fixed, op, prod
+from .core import (AXES, AXES_OPT, AXIS, DIM, DIMS, SHAPE, STR, TENSOR, TENSORS, Arg, Out, Variadic, axis, fixed, op,
+                   prod, promote)
 
 
 @op("transpose", Arg("x", TENSOR), Arg("i", AXIS, -2), Arg("j", AXIS, -1),
@@ -327,7 +328,7 @@ def concat(r, tensors, ax):
                     continue
                 r.same(a, b, f"concat: dimension {k} must be equal", "SC305")
     total = sum((t.shape[i] for t in tensors[1:]), first[i])
-    return Out(first[:i] + (total,) + first[i + 1:], tensors[0].dtype)
+    return Out(first[:i] + (total,) + first[i + 1:], promote(*(t.dtype for t in tensors)))
 
 
 @op("stack", Arg("tensors", TENSORS), Arg("axis", AXIS, 0),
@@ -348,7 +349,7 @@ def stack(r, tensors, ax):
             r.same(a, b, f"stack: dimension {k} must be equal", "SC305")
     i = axis(r, first, ax, "stack", extra=1)
     from sympy import Integer
-    return Out(first[:i] + (Integer(len(tensors)),) + first[i:], tensors[0].dtype)
+    return Out(first[:i] + (Integer(len(tensors)),) + first[i:], promote(*(t.dtype for t in tensors)))
 
 
 def _split_kernel(k, x, n, axis):
