@@ -93,17 +93,27 @@ def dtype_name(a) -> str:
 
 @dataclass(frozen=True)
 class Record:
-    """One named tensor as it was computed: the numeric twin of an inferred node."""
+    """One named tensor as it was computed: the numeric twin of an inferred
+    node, with the same identity (``calls``: the :class:`shapecheck.ir.CallId`
+    chain from the model; ``span``: the statement's span)."""
     path: tuple          # ("transformer", "encoder_layer@47", "attention@33")
     name: str
     op: str
     span: Span
     shape: tuple         # ints
     dtype: str
+    calls: tuple = ()
 
     @property
     def key(self) -> tuple:
-        return (self.path, self.name, self.span.file, self.span.line)
+        """What identifies the tensor in both interpreters (see :func:`node_key`)."""
+        return node_key(self)
+
+
+def node_key(n) -> tuple:
+    """The identity of a named tensor, an inferred node or a numeric record:
+    the block calls that lead to it, its name and its statement."""
+    return (n.calls, n.name, n.span)
 
 
 @dataclass
@@ -203,6 +213,8 @@ class _Frame:
         self.variadics: dict = {}     # name -> tuple of ints
         self.returns: Optional[tuple] = None
         self.top = {id(st) for st in block.body}
+        self.calls: tuple = ()        # ir.CallId chain from the model to this frame
+        self.stmt = None              # the statement being run (for call identity)
         self.real_division = False    # inside floor()/ceil(): '/' gives a fraction
 
 
@@ -223,6 +235,7 @@ class _Runner:
         self._lets_busy: set = set()
         self.int_high = int_high
         self.steps = 0
+        self.call_cache: dict = {}     # id(statement) -> its block calls (ir.call_id)
 
     @property
     def params(self) -> int:
@@ -298,6 +311,7 @@ class _Runner:
             if frame.returns is not None:
                 return
             self.step(getattr(st, "span", None))
+            frame.stmt = st
             self.stmt(frame, st)
 
     def step(self, span, n: int = 1):
@@ -360,7 +374,7 @@ class _Runner:
 
     def record(self, frame, name, op, span, value):
         self.records.append(Record(frame.path, name, op, span, tuple(int(d) for d in value.shape),
-                                  dtype_name(value)))
+                                  dtype_name(value), frame.calls))
 
     def do_assign(self, frame: _Frame, st: ir.Assign):
         value = self.value_of(frame, st.value)
@@ -404,7 +418,9 @@ class _Runner:
             if name in got:
                 raise ExecError(sp, f"`{block.name}`: parameter `{name}` given twice")
             got[name] = (v, sp)
-        sub = _Frame(block, frame.path + (f"{block.name}@{e.span.line}",), frame.depth + 1)
+        cid = ir.call_id(frame.block.name, frame.stmt, e, self.prog.blocks, self.call_cache)
+        sub = _Frame(block, frame.path + (cid.label,), frame.depth + 1)
+        sub.calls = frame.calls + (cid,)
         generics = self.generics(block)
         note = [(block.name_span, f"`{block.name}` is declared here")]
         # dimension parameters first, then tensor parameters (their shapes may use them)

@@ -61,7 +61,16 @@ def kind_of(v) -> str:
 
 @dataclass(frozen=True)
 class Node:
-    """One named tensor of a model (or block) with its inferred shape."""
+    """One named tensor of a model (or block) with its inferred shape.
+
+    Identity (no string parsing or line matching needed): ``stmt`` is the IR
+    statement that computes it (an ``ir.Assign``, ``ir.Input`` or
+    ``ir.ParamDecl``; ``span`` is its span), and ``calls`` the chain of block
+    calls that leads to it from the model, outermost first, each an
+    :class:`shapecheck.ir.CallId` (``calls[0].stmt`` is the span of the model's
+    statement that makes the first call). Two calls on one line have distinct
+    ids. ``path`` is the display form: the model, then ``callee@line`` per call.
+    """
     path: tuple          # e.g. ("transformer", "encoder_layer@37", "attention@12")
     name: str
     op: str
@@ -71,6 +80,8 @@ class Node:
     params: object       # parameters created by this statement (one execution)
     flops: object        # FLOPs of this statement (one execution)
     repeat: object       # how many times the statement runs per forward pass
+    calls: tuple = ()    # ir.CallId chain from the model, outermost first
+    stmt: object = field(default=None, compare=False, repr=False)   # the ir statement
 
     def shape_str(self) -> str:
         return "?" if self.shape is None else K.show_shape(self.shape)
@@ -89,6 +100,7 @@ class CallSite:
     mult: object         # the caller's repeat multiplier at the call
     params: object = Integer(0)   # the callee's parameters, one call, in its own symbols (subst sigma)
     flops: object = Integer(0)    # the callee's FLOPs, one call, in its own symbols
+    call: object = None           # the ir.CallId of this call
 
 
 def iter_nodes(items):
@@ -103,7 +115,7 @@ def iter_nodes(items):
             yield Node(it.prefix + n.path[1:], n.name, n.op, n.span,
                        None if n.shape is None else _subst_shape(n.shape, sigma, var_sigma),
                        n.dtype, _subst(n.params, sigma), _subst(n.flops, sigma),
-                       it.mult * _subst(n.repeat, sigma))
+                       it.mult * _subst(n.repeat, sigma), (it.call,) + n.calls, n.stmt)
 
 
 @dataclass
@@ -192,6 +204,7 @@ class Frame:
         self.in_require = False       # evaluating a `require`: divisions are not checked
         self.toplevel = {id(st) for st in block.body}   # statements the prepass evaluates
         self.stmt_params: list = []   # the current statement's costs, for its Node
+        self.stmt = None              # the statement being checked (for call identity)
         self.stmt_flops: list = []
 
     def cost(self, params, flops, buffers=0):
@@ -212,6 +225,7 @@ class Checker:
         self.r = reporter
         self.summaries: dict = {}
         self.in_progress: list = []
+        self.call_cache: dict = {}     # id(statement) -> its block calls (ir.call_id)
         self.global_facts = Facts.build([rel for rel, _ in scope.relations])
 
     # -- reporting helpers --------------------------------------------------------------------
@@ -455,6 +469,7 @@ class Checker:
             if frame.returns is not None and not isinstance(st, (ir.Let, ir.Require)):
                 self.report("SC106", st.span, "statement after `return` is never reached")
                 break
+            frame.stmt = st
             try:
                 self.stmt(frame, st)
             except Abort:
@@ -499,7 +514,8 @@ class Checker:
         frame.vars[st.name] = t
         n = K.prod(list(shape)) if counts else Integer(0)
         frame.cost(n, Integer(0))
-        frame.nodes.append(Node(frame.path, st.name, what, st.span, shape, dtype, n, Integer(0), frame.mult))
+        frame.nodes.append(Node(frame.path, st.name, what, st.span, shape, dtype, n, Integer(0), frame.mult,
+                                stmt=st))
 
     def check_positive_dims(self, frame, shape, shape_ir: ir.Shape):
         """Every dimension of a declared shape must be at least 1."""
@@ -554,7 +570,7 @@ class Checker:
             if isinstance(v, Tensor):
                 frame.nodes.append(Node(frame.path, name, op, st.span, v.shape, v.dtype,
                                         params if i == 0 else Integer(0),
-                                        flops if i == 0 else Integer(0), frame.mult))
+                                        flops if i == 0 else Integer(0), frame.mult, stmt=st))
 
     def check_annotation(self, frame, st: ir.Assign, v):
         ann = st.annotation
@@ -1172,8 +1188,9 @@ class Checker:
             self.check_precondition(frame, block, rel, r2, rspan, e.span, _note)
         # parameters, flops and node records
         frame.cost(_subst(summ.param_count, sigma), _subst(summ.flops, sigma), _subst(summ.buffer_count, sigma))
-        frame.nodes.append(CallSite(frame.path + (f"{block.name}@{e.span.line}",), tuple(summ.nodes),
-                                    dict(sigma), dict(var_sigma), frame.mult, summ.param_count, summ.flops))
+        cid = ir.call_id(frame.block.name, frame.stmt, e, self.scope.blocks, self.call_cache)
+        frame.nodes.append(CallSite(frame.path + (cid.label,), tuple(summ.nodes), dict(sigma), dict(var_sigma),
+                                    frame.mult, summ.param_count, summ.flops, cid))
         if summ.returns is None:
             return POISON
         outs = []

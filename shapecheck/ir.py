@@ -235,6 +235,84 @@ class Module:
 
 # ---- queries on the IR (shared by both interpreters) -----------------------------
 
+def children(node) -> tuple:
+    """The IR nodes directly inside ``node`` (fields in declaration order; spans,
+    strings and numbers are not nodes)."""
+    out = []
+    for f in getattr(node, "__dataclass_fields__", ()):
+        v = getattr(node, f)
+        if isinstance(v, tuple):
+            out.extend(x for x in v if hasattr(x, "__dataclass_fields__") and not isinstance(x, Span))
+        elif hasattr(v, "__dataclass_fields__") and not isinstance(v, Span):
+            out.append(v)
+    return tuple(out)
+
+
+def walk(node, into_bodies: bool = True):
+    """``node`` and every IR node inside it, in source (pre-)order. With
+    ``into_bodies=False`` the statements of a `repeat` body or a block are not
+    entered (the expressions of one statement only).
+
+    >>> sp = Span("f", 1, 1, 1, 2)
+    >>> e = BinOp("+", Call("f", (Name("x", sp),), (), sp, sp), Neg(Name("y", sp), sp), sp)
+    >>> [type(n).__name__ for n in walk(e)]
+    ['BinOp', 'Call', 'Name', 'Neg', 'Name']
+    """
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        yield n
+        kids = children(n)
+        if not into_bodies and isinstance(n, (Repeat, Block)):
+            kids = tuple(k for k in kids if k not in n.body)
+        todo.extend(reversed(kids))
+
+
+def block_calls(stmt, blocks) -> tuple:
+    """The calls of blocks (names in ``blocks``) that statement ``stmt`` itself
+    makes (not those in a `repeat` body), in source order: a call's index in
+    this tuple is its :class:`CallId` index."""
+    return tuple(n for n in walk(stmt, into_bodies=False) if isinstance(n, Call) and n.func in blocks)
+
+
+@dataclass(frozen=True)
+class CallId:
+    """The identity of one block call in the source, the same in both interpreters.
+
+    ``caller``: the block or model whose body holds the call; ``callee``: the
+    block called; ``stmt``: the span of the statement holding the call;
+    ``span``: the call expression's span; ``index``: its position among the
+    block calls of that statement, in source order (``y = mlp(x) + mlp(mlp(x))``
+    makes calls 0, 1 and 2, all on one line but distinct).
+    """
+    caller: str
+    callee: str
+    stmt: Span
+    span: Span
+    index: int
+
+    @property
+    def label(self) -> str:
+        """``"callee@line"``, the display form used in node paths."""
+        return f"{self.callee}@{self.span.line}"
+
+
+def call_id(caller: str, stmt, call: Call, blocks, cache: Optional[dict] = None) -> CallId:
+    """The :class:`CallId` of ``call`` made by statement ``stmt`` (None outside
+    any statement, e.g. a parameter default) in the body of ``caller``.
+    ``cache`` (a dict kept for one run) saves walking a statement again."""
+    if stmt is None:
+        return CallId(caller, call.func, call.span, call.span, 0)
+    if cache is None:
+        calls = block_calls(stmt, blocks)
+    else:
+        calls = cache.get(id(stmt))
+        if calls is None:
+            calls = cache[id(stmt)] = block_calls(stmt, blocks)
+    index = next((i for i, c in enumerate(calls) if c is call), 0)
+    return CallId(caller, call.func, stmt.span, call.span, index)
+
+
 def names_in(e):
     """The names a dimension expression mentions (calls' positional arguments included).
 

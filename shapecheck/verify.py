@@ -139,9 +139,11 @@ def _compare(model, execution, model_span):
     shown: dict = {}
     spans: dict = {}
     skip = set()
+    paths: dict = {}
     for n in model.nodes:
-        key = (n.path, n.name, n.span.file, n.span.line)
+        key = X.node_key(n)
         spans.setdefault(key, n.span)
+        paths.setdefault(key, n.path)
         if n.shape is None or any(isinstance(d, Variadic) for d in n.shape):
             skip.add(key)
             continue
@@ -153,23 +155,27 @@ def _compare(model, execution, model_span):
             continue
         expected.setdefault(key, Counter())[shape] += times
         shown.setdefault(key, {})[shape] = _show(n.shape)
-    dtypes = {(n.path, n.name, n.span.file, n.span.line): n.dtype for n in model.nodes}
+    dtypes = {X.node_key(n): n.dtype for n in model.nodes}
     actual: dict = {}
     diags = []
     wrong_dtype = set()
     for r in execution.records:
         actual.setdefault(r.key, Counter())[r.shape] += 1
         spans.setdefault(r.key, r.span)
+        paths.setdefault(r.key, r.path)
         want = dtypes.get(r.key)
         if want is not None and r.key not in skip and r.dtype != want and r.key not in wrong_dtype:
             wrong_dtype.add(r.key)
             diags.append((("dtype",) + r.key, Diagnostic(
                 CODE, r.span, f"`{r.name}` has dtype {r.dtype} in the NumPy run {at}, but the analysis "
                               f"infers {want}")))
-    for key in sorted(set(expected) | set(actual), key=lambda k: (k[2], k[3], k[0], k[1])):
+    def order(k):
+        calls, name, span = k
+        return (span.file, span.line, tuple((c.span.line, c.span.col, c.index) for c in calls), name)
+    for key in sorted(set(expected) | set(actual), key=order):
         if key in skip:
             continue
-        path, name = key[0], key[1]
+        path, name = paths[key], key[1]
         e, a = expected.get(key, Counter()), actual.get(key, Counter())
         if e == a:
             continue
