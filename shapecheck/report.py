@@ -42,6 +42,7 @@ import sympy
 from . import formula as F
 from . import ir
 from .dims import as_expr, dim, evaluate, show, subs
+from .infer import CallSite
 
 #: bytes per element of each dtype (activation and parameter memory)
 DTYPE_BYTES = {"float": 4, "int": 8, "bool": 1}
@@ -150,6 +151,7 @@ class Row:
     memory: Quantity            # numel x dtype size x repeat (0 for a `param` and non-tensor rows)
     param_bytes: Quantity       # own parameters x dtype size
     calls: tuple = ()           # names of the blocks the statement calls
+    stmt: object = field(default=None, repr=False, compare=False)   # the ir statement (not for a call)
 
     @property
     def depth(self) -> int:
@@ -344,17 +346,16 @@ class _Builder:
         got = self._frame_cache.get(key)
         if got is not None and got[0] is items:
             return got[1]
-        groups, calls = [], []
+        # the nodes of each statement (Node.stmt) and the calls it makes (CallId.stmt)
+        nodes_of: dict = {}
+        calls_of: dict = {}
         for it in items:
-            if _is_call(it):
-                calls.append(it)
-                continue
-            if groups and not calls and groups[-1][1] and groups[-1][1][-1].span == it.span:
-                groups[-1][1].append(it)       # another target of the same statement
-                continue
-            groups.append((calls, [it]))
-            calls = []
-        trailing = calls                        # block calls of the `return`
+            if isinstance(it, CallSite):
+                calls_of.setdefault(it.call.stmt, []).append(it)
+            else:
+                nodes_of.setdefault(id(it.stmt), []).append(it)
+        groups = [(calls_of.pop(ns[0].stmt.span, []), ns) for ns in nodes_of.values()]
+        trailing = [c for cs in calls_of.values() for c in cs]     # the `return`'s calls
         p_sum, f_sum = _ZERO, _ZERO
         out = []
         for cs, nodes in groups:
@@ -408,13 +409,12 @@ class _Builder:
     def _walk(self, items, block, S, VS, base, path, level, total_params, total_flops):
         groups, trailing, ret_p, ret_f = self.frame_costs(items, total_params, total_flops)
         scope_shapes = self.param_shapes(block, S, VS) if block is not None else {}
-        stmts = _statement_index(block)
         for cs, nodes, own_p, own_f in groups:
             n0 = nodes[0]
             rep = base * subs(n0.repeat, S)
-            st = stmts.get((n0.span.file, n0.span.line, n0.span.col))
+            st = n0.stmt
             inputs = self.inputs_of(st, scope_shapes)
-            callees = tuple(_callee(c) for c in cs)
+            callees = tuple(c.call.callee for c in cs)
             for i, n in enumerate(nodes):
                 self.tensor_row(n, path, level, rep, S, VS, inputs,
                                 own_p if i == 0 else _ZERO, own_f if i == 0 else _ZERO,
@@ -436,7 +436,7 @@ class _Builder:
             span.end_line if span else 0, None, "", None, inputs, self.q(base),
             self.q(_inst(ret_p, S) * base), self.q(_inst(p_tot, S) * base),
             self.q(_inst(ret_f, S) * base), self.q(_inst(f_tot, S) * base), self.q(_ZERO),
-            self.q(pb), tuple(_callee(c) for c in trailing)))
+            self.q(pb), tuple(c.call.callee for c in trailing), ret))
         for c in trailing:
             self.call_row(c, S, VS, base, path, level + 1)
 
@@ -445,14 +445,14 @@ class _Builder:
         VS2 = {k: tuple(x for d in v for x in _inst_dim(d, S, VS)) for k, v in c.var_sigma.items()}
         base2 = base * subs(c.mult, S)
         callee = path + (c.prefix[-1],)
-        name = _callee(c)
+        name = c.call.callee
         block = self.blocks.get(name)
         p_tot = _inst(subs(c.params, c.sigma), S) * base2
         f_tot = _inst(subs(c.flops, c.sigma), S) * base2
         span = block.name_span if block is not None else None
         self.rows.append(Row(
-            "call", callee, level, name, "call", span.file if span else "", _call_line(c) or 0,
-            _call_line(c) or 0, None, "", None, (), self.q(base2), self.q(_ZERO), self.q(p_tot),
+            "call", callee, level, name, "call", c.call.span.file, c.call.span.line,
+            c.call.span.end_line, None, "", None, (), self.q(base2), self.q(_ZERO), self.q(p_tot),
             self.q(_ZERO), self.q(f_tot), self.q(_ZERO), self.q(_ZERO), (name,)))
         self.walk(c.items, block, S2, VS2, base2, callee, level + 1, c.params, c.flops)
 
@@ -482,7 +482,7 @@ class _Builder:
         self.rows.append(Row(
             kind, path, level, n.name, n.op, n.span.file, n.span.line, n.span.end_line, shape, n.dtype, value,
             inputs, self.q(rep), self.q(own_p_i), self.q(_inst(tot_p, S) * rep),
-            self.q(_inst(own_f, S) * rep), self.q(_inst(tot_f, S) * rep), self.q(mem), self.q(pb), callees))
+            self.q(_inst(own_f, S) * rep), self.q(_inst(tot_f, S) * rep), self.q(mem), self.q(pb), callees, n.stmt))
 
     def shape_text(self, shape, S, VS) -> str:
         dims_ = [d for x in shape for d in _inst_dim(x, S, VS)]
@@ -508,27 +508,10 @@ class _Builder:
     def inputs_of(self, st, shapes) -> tuple:
         if st is None:
             return ()
-        if isinstance(st, ir.Assign):
-            used = _names_used(st.value)
-        elif isinstance(st, ir.Return):
-            used = [n for v in st.values for n in _names_used(v)]
-        else:
+        if not isinstance(st, (ir.Assign, ir.Return)):
             return ()
+        used = _names_used(st)
         return tuple((n, shapes[n]) for n in used if n in shapes)
-
-
-def _is_call(it) -> bool:
-    return hasattr(it, "prefix")
-
-
-def _callee(c) -> str:
-    """The block a call site calls (its path entry is ``block@line``)."""
-    return c.prefix[-1].rpartition("@")[0]
-
-
-def _call_line(c) -> Optional[int]:
-    _name, _, line = c.prefix[-1].rpartition("@")
-    return int(line) if line.isdigit() else None
 
 
 def _inst(e, S):
@@ -565,14 +548,6 @@ def _dim_of(e, names: dict):
             return a / b
         return sympy.floor(a / b)
     return None
-
-
-def _statement_index(block) -> dict:
-    """(file, line, col) of each statement of ``block`` (any nesting) -> statement."""
-    out = {}
-    for st, _rid, _rst in _statements(block):
-        out[(st.span.file, st.span.line, st.span.col)] = st
-    return out
 
 
 def _return_of(block):
@@ -679,63 +654,15 @@ def _model_block(result, name):
 # ---- stages and dataflow ------------------------------------------------------------------------
 
 
-def _names_used(e) -> list:
-    out: list = []
-
-    def walk(x):
-        if isinstance(x, ir.Name):
-            if x.id not in out:
-                out.append(x.id)
-        elif isinstance(x, ir.BinOp):
-            walk(x.left)
-            walk(x.right)
-        elif isinstance(x, ir.Neg):
-            walk(x.operand)
-        elif isinstance(x, ir.Call):
-            for a in x.args:
-                walk(a)
-            for k in x.kwargs:
-                walk(k.value)
-        elif isinstance(x, ir.Index):
-            walk(x.base)
-            for it in x.items:
-                if isinstance(it, ir.Slice):
-                    for p in (it.start, it.stop, it.step):
-                        if p is not None:
-                            walk(p)
-                else:
-                    walk(it)
-        elif isinstance(x, ir.ListExpr):
-            for it in x.items:
-                walk(it)
-    walk(e)
-    return out
-
-
-def _block_calls(e, blocks) -> list:
-    """The block of every block call inside expression ``e`` (source order)."""
-    out: list = []
-
-    def walk(x):
-        if isinstance(x, ir.Call):
-            for a in x.args:
-                walk(a)
-            for k in x.kwargs:
-                walk(k.value)
-            if x.func in blocks:
-                out.append(x.func)
-        elif isinstance(x, ir.BinOp):
-            walk(x.left)
-            walk(x.right)
-        elif isinstance(x, ir.Neg):
-            walk(x.operand)
-        elif isinstance(x, ir.Index):
-            walk(x.base)
-        elif isinstance(x, ir.ListExpr):
-            for it in x.items:
-                walk(it)
-    walk(e)
-    return out
+def _names_used(st) -> list:
+    """The names an assignment's value or a return's values read, in source order, once each."""
+    exprs = (st.value,) if isinstance(st, ir.Assign) else tuple(st.values)
+    out: dict = {}
+    for e in exprs:
+        for n in ir.walk(e):
+            if isinstance(n, ir.Name):
+                out.setdefault(n.id, None)
+    return list(out)
 
 
 def _statements(block):
@@ -792,11 +719,8 @@ def _strip_comment(line: str) -> str:
 
 
 def _stages(result, block, rows):
-    """Group the rows by top-level statement; the dataflow edges between them."""
-    stmts = _statements(block)
-    by_line: dict = {}
-    for st, rid, rst in stmts:
-        by_line.setdefault((st.span.file, st.span.line), (st, rid, rst))
+    """Group the rows by top-level statement (their ``stmt``); the dataflow edges between them."""
+    where = {id(st): (rid, rst) for st, rid, rst in _statements(block)}
     blocks = set(getattr(getattr(result, "scope", None), "blocks", None) or ())
     stages: list = []
     for r in rows:
@@ -804,26 +728,23 @@ def _stages(result, block, rows):
             if stages:
                 stages[-1].rows.append(r)
             continue
-        if r.kind != "return" and stages and stages[-1].top and stages[-1].top[-1].line == r.line and \
-                stages[-1].top[-1].file == r.file and stages[-1].rows[-1] is stages[-1].top[-1]:
+        if r.kind != "return" and stages and stages[-1].top and stages[-1].top[-1].stmt is r.stmt and \
+                stages[-1].rows[-1] is stages[-1].top[-1]:
             stages[-1].top.append(r)        # another target of the same statement
             stages[-1].rows.append(r)
             continue
         stages.append(Stage(len(stages), [r], [] if r.kind == "return" else [r], "", r.line))
     for s in stages:
-        first = s.rows[0]
-        st, rid, rst = by_line.get((first.file, first.line), (None, None, None))
+        st = s.rows[0].stmt
         if st is None:
             s.source = ", ".join(s.names) or "return"
             continue
+        rid, rst = where.get(id(st), (None, None))
         s.source = _source(result, st)
         s.line = st.span.line
-        if isinstance(st, ir.Assign):
-            s.uses = tuple(_names_used(st.value))
-            s.block_calls = tuple(_block_calls(st.value, blocks))
-        elif isinstance(st, ir.Return):
-            s.uses = tuple(n for v in st.values for n in _names_used(v))
-            s.block_calls = tuple(c for v in st.values for c in _block_calls(v, blocks))
+        if isinstance(st, (ir.Assign, ir.Return)):
+            s.uses = tuple(_names_used(st))
+            s.block_calls = tuple(c.func for c in ir.block_calls(st, blocks))
         s.repeat_id = rid
         if rst is not None and s.top:
             s.repeat = s.top[0].repeat
