@@ -36,7 +36,8 @@ from typing import Optional
 
 from . import execute as X
 from .diagnostics import Diagnostic, Note
-from .execute import BindingError, Bindings, ExecError, choose_bindings  # noqa: F401  (re-exported)
+from .execute import ExecError
+from .sizes import BindingError, Bindings, choose_bindings  # noqa: F401  (re-exported)
 from .span import Span
 
 CODE = "SC601"
@@ -204,6 +205,16 @@ def _compare(model, execution, model_span):
             diags.append(((key,), Diagnostic(
                 CODE, span, f"the NumPy run {at} allocated {numeric:,} {what}, "
                             f"but the inferred count {show(inferred)} gives {sym:,}")))
+    if not execution.flops_unknown:    # every executed operation has a numeric count: compare, as parameters
+        try:
+            sym = _int(evaluate(model.flops, env))
+        except Exception:
+            sym = None
+        if sym is not None and sym != execution.flops:
+            span = model_span or (model.nodes[0].span if model.nodes else Span("<unknown>", 1, 1, 1, 2))
+            diags.append((("flops",), Diagnostic(
+                CODE, span, f"the NumPy run {at} counted {execution.flops:,} FLOPs, "
+                            f"but the inferred count {show(model.flops)} gives {sym:,}")))
     for prob in execution.problems:
         diags.append((("problem", prob.span), _exec_diag(prob, f"the NumPy run {at}: ")))
     return diags

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shapecheck import execute as X
+from shapecheck import sizes as S
 from shapecheck import verify as V
 from shapecheck.cli import verify as CV
 from shapecheck.api import check_path
@@ -237,7 +238,9 @@ def test_execute_does_not_import_the_symbolic_interpreter():
             "p = x.load_program(sys.argv[1]); "
             "x.run(p, 'gpt2', dict(batch=1, seq_len=2, vocab_size=3, n_positions=2, d_model=2, "
             "num_heads=1, n_layers=1)); "
-            "assert 'shapecheck.infer' not in sys.modules, 'infer imported'")
+            "bad = [m for m in ('shapecheck.infer', 'shapecheck.dims', 'shapecheck.sizes', 'shapecheck.verify', "
+            "'shapecheck.report') if m in sys.modules]; "
+            "assert not bad, f'the numeric side imported {bad}'")
     r = subprocess.run([sys.executable, "-c", code, os.path.join(ROOT, "specs", "gpt2.shape")],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -278,12 +281,12 @@ def _holds_all(model, values):
 
 def test_choose_bindings_bind_then_examples_then_auto(language_specs):
     m = _checked(language_specs["gpt2"])[0].models["gpt2"]
-    b = X.choose_bindings(m, {"batch": 2, "seq_len": 7}, seed=0)
+    b = S.choose_bindings(m, {"batch": 2, "seq_len": 7}, seed=0)
     assert b.values == {"batch": 2, "seq_len": 7, "vocab_size": 50257, "n_positions": 1024,
                         "d_model": 768, "num_heads": 12, "n_layers": 12}
     assert b.sources["batch"] == "bind" and b.sources["d_model"] == "example"
     for seed in range(5):
-        s = X.choose_bindings(m, {}, seed=seed, use_examples=False)
+        s = S.choose_bindings(m, {}, seed=seed, use_examples=False)
         assert _holds_all(m, s.values)
         assert 1 <= s.values["n_layers"] <= 2 and max(s.values.values()) <= 9
         assert set(s.sources.values()) == {"auto"}
@@ -291,16 +294,16 @@ def test_choose_bindings_bind_then_examples_then_auto(language_specs):
 
 def test_choose_bindings_errors_and_memory_scaling(language_specs):
     m = _checked(language_specs["gpt2"])[0].models["gpt2"]
-    with pytest.raises(X.BindingError, match="no dimension `heads`"):
-        X.choose_bindings(m, {"heads": 2}, seed=0)
-    with pytest.raises(X.BindingError, match="d_model % num_heads"):
-        X.choose_bindings(m, {"d_model": 10, "num_heads": 3}, seed=0)
-    b = X.choose_bindings(m, {"batch": 2, "seq_len": 7}, seed=0, max_memory=64 * 2 ** 20)
+    with pytest.raises(S.BindingError, match="no dimension `heads`"):
+        S.choose_bindings(m, {"heads": 2}, seed=0)
+    with pytest.raises(S.BindingError, match="d_model % num_heads"):
+        S.choose_bindings(m, {"d_model": 10, "num_heads": 3}, seed=0)
+    b = S.choose_bindings(m, {"batch": 2, "seq_len": 7}, seed=0, max_memory=64 * 2 ** 20)
     assert b.estimate <= 64 * 2 ** 20 and _holds_all(m, b.values)
     assert b.values["batch"] == 2 and b.values["seq_len"] == 7
     assert "scaled" in b.sources.values() and any("scaled down" in n for n in b.notes)
-    with pytest.raises(X.BindingError, match="budget"):
-        X.choose_bindings(m, {"batch": 2, "seq_len": 7, "vocab_size": 50257, "d_model": 768,
+    with pytest.raises(S.BindingError, match="budget"):
+        S.choose_bindings(m, {"batch": 2, "seq_len": 7, "vocab_size": 50257, "d_model": 768,
                               "n_positions": 1024, "num_heads": 12, "n_layers": 12}, max_memory=2 ** 20)
 
 
@@ -357,8 +360,8 @@ def test_every_spec_symbolic_equals_numpy(path, seed):
         pytest.skip(f"{os.path.basename(path)} has symbolic errors")
     for name, model in res.models.items():
         try:
-            b = X.choose_bindings(model, {}, seed=seed, use_examples=False, max_memory=2 ** 26)
-        except X.BindingError as e:
+            b = S.choose_bindings(model, {}, seed=seed, use_examples=False, max_memory=2 ** 26)
+        except S.BindingError as e:
             pytest.skip(f"no small sizes for {name}: {e}")
         _assert_agree(path, name, b.values, seed)
 
@@ -405,7 +408,9 @@ def test_wrong_shape_rule_is_caught(tmp_path, monkeypatch):
     r = V.verify(path, samples=1)
     assert not r.ok and r.exit_code == 1
     lines = sorted({(d.code, d.span.line) for d in r.diagnostics})
-    assert lines == [("SC601", 4), ("SC601", 5)]
+    # the two tensors, and the FLOPs (relu counts one per element of the wrong shape) at the model
+    assert lines == [("SC601", 2), ("SC601", 4), ("SC601", 5)]
+    assert "FLOPs" in next(d.message for d in r.diagnostics if d.span.line == 2)
     msg = next(d.message for d in r.diagnostics if d.span.line == 4)
     assert "`y` is [" in msg and "inferred [batch, d + 1]" in msg
 
@@ -418,6 +423,24 @@ def test_wrong_parameter_count_is_caught(tmp_path, monkeypatch):
     r = V.verify(path, samples=0)
     assert [d.code for d in r.diagnostics] == ["SC601"]
     assert "parameters" in r.diagnostics[0].message and r.diagnostics[0].span.line == 2
+
+
+def test_wrong_flop_count_is_caught(tmp_path, monkeypatch):
+    # verify compares FLOPs as it compares parameters: the numeric count (beside each kernel)
+    # against the inferred formula
+    path = str(tmp_path / "small.shape")
+    with open(path, "w") as f:
+        f.write(SMALL_SPEC)
+    orig = OPS["linear"]
+
+    def wrong(r, x, out, bias):
+        o = orig.rule(r, x, out, bias)
+        return Out(o.shape, o.dtype, o.params, o.flops + 1)
+
+    monkeypatch.setitem(OPS, "linear", dataclasses.replace(orig, rule=wrong))
+    r = V.verify(path, samples=0)
+    assert [d.code for d in r.diagnostics] == ["SC601"]
+    assert "FLOPs" in r.diagnostics[0].message and r.diagnostics[0].span.line == 2
 
 
 def test_wrong_rule_inside_blocks_and_loops_is_caught(language_specs, monkeypatch):

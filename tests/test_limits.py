@@ -231,7 +231,7 @@ def test_parameters_count_towards_the_budget(tmp_path):
 
 def test_every_run_stays_within_the_budget(tmp_path):
     """The estimate is computed before any allocation, for every run (example and samples)."""
-    import shapecheck.execute as ex
+    import shapecheck.sizes as ex
 
     seen = []
     real = ex.choose_bindings

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from shapecheck import execute as X
+from shapecheck import sizes as S
 from shapecheck import report as R
 from shapecheck.api import check_path, check_source, read_text
 from shapecheck.cli import main
@@ -117,7 +118,7 @@ def _runs(path, n=3):
     prog = X.load_program(path)
     for name, model in res.models.items():
         for seed in range(n):
-            b = X.choose_bindings(model, {}, seed, use_examples=False)
+            b = S.choose_bindings(model, {}, seed, use_examples=False)
             yield model, R.build(res, model=name, binds=b.values).models[0], X.run(prog, name, b.values, seed=seed)
 
 

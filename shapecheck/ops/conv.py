@@ -8,7 +8,7 @@ windows (no copy), the windows of a chunk of batch items and output rows are
 copied into columns (im2col) and multiplied with the weights by one batched
 ``matmul`` over all groups at once. A chunk's columns hold at most as many
 elements as the larger of the input and the output, so a convolution's
-temporaries stay within the memory estimate (``execute.estimate_bytes``).
+temporaries stay within the memory estimate (``sizes.estimate_bytes``).
 A transposed convolution is the convolution of the input spread out by the
 stride (zeros in between) with the flipped kernel: no loop over positions.
 """
