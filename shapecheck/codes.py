@@ -78,6 +78,8 @@ _TABLE = [
     ("SC805", ERROR, "conform-module-error", "the module could not be built or run at sizes the spec allows"),
     ("SC806", ERROR, "conform-mapping-error", "a conform mapping names nothing in the spec or matches nothing"),
     ("SC701", WARNING, "unused-suppression", "a `# shapecheck: ignore` comment suppresses nothing"),
+    ("SC702", WARNING, "malformed-suppression",
+     "a `# shapecheck:` comment is neither `ignore` nor `ignore[CODE, ...]`; it suppresses nothing"),
 ]
 
 CODES: dict[str, Code] = {c: Code(c, s, n, d) for c, s, n, d in _TABLE}

@@ -11,10 +11,17 @@ used (one without the table is skipped, as ruff does). Keys::
     warnings-as-errors = false
     severity = { SC501 = "error", SC307 = "warning", SC504 = "off" }
     bind = { batch = 2, seq_len = 16 }   # default `verify --bind` sizes
+    exclude = [".*", "__pycache__"]   # globs skipped when folders are walked (replaces the default)
+    extend-exclude = ["generated"]    # more globs, added to `exclude`
+    project-root = ".."               # widen where `use` may reach (default: this file's folder)
     [tool.shapecheck.conform.gpt2]       # `conform`: spec names -> module names (see conform.py)
     causal_self_attention = "transformer.h.*.attn"
 
-The library never reads configuration by itself; the command line does.
+A glob without ``/`` matches any file or folder name; one with ``/`` matches the
+path relative to the ``pyproject.toml``'s folder. The command line finds the
+configuration of each linted file from that file's folder, as ruff does.
+The library never reads configuration by itself, except :mod:`shapecheck.project`
+for ``project-root`` (the boundary of ``use``).
 """
 from __future__ import annotations
 
@@ -35,7 +42,10 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10: tomli if installe
 
 PYPROJECT = "pyproject.toml"
 SEVERITIES = ("error", "warning", "off")
-_KEYS = ("paths", "select", "ignore", "warnings-as-errors", "severity", "bind", "conform")
+_KEYS = ("paths", "select", "ignore", "warnings-as-errors", "severity", "bind", "conform", "exclude",
+         "extend-exclude", "project-root")
+#: globs never walked into by default (a folder's name or a path relative to the configuration)
+DEFAULT_EXCLUDE = (".*", "__pycache__", "node_modules")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -54,10 +64,38 @@ class Config:
     severity: dict = field(default_factory=dict)   # selector -> "error" | "warning" | "off"
     bind: dict = field(default_factory=dict)       # dimension name -> positive int
     conform: dict = field(default_factory=dict)    # model name -> {spec name: pattern(s)} (checked by conform)
+    exclude: tuple = DEFAULT_EXCLUDE
+    extend_exclude: tuple = ()
+    project_root: Optional[str] = None  # absolute; widens the `use` boundary
 
     @property
     def root(self) -> Optional[str]:
         return os.path.dirname(self.path) if self.path else None
+
+    def fingerprint(self) -> list:
+        """Everything that can change a lint result, as JSON data (a cache key part)."""
+        return [self.path, list(self.select), list(self.ignore), self.warnings_as_errors,
+                sorted(self.severity.items()), self.project_root]
+
+    def excluded(self, path: str) -> bool:
+        """Does an ``exclude``/``extend-exclude`` glob match ``path`` (a file or folder)?
+
+        >>> c = Config(path="/p/pyproject.toml", extend_exclude=("gen/*.shape", "tmp"))
+        >>> [c.excluded(p) for p in ("/p/.git", "/p/specs/a.shape", "/p/gen/a.shape", "/p/x/tmp")]
+        [True, False, True, True]
+        """
+        import fnmatch
+        name = os.path.basename(os.path.normpath(path))
+        rel = None
+        if self.root:
+            rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
+        for pat in self.exclude + self.extend_exclude:
+            if "/" in pat.rstrip("/"):
+                if rel is not None and not rel.startswith("..") and fnmatch.fnmatchcase(rel, pat.rstrip("/")):
+                    return True
+            elif name not in (".", "..") and fnmatch.fnmatchcase(name, pat.rstrip("/")):
+                return True
+        return False
 
 
 def split_codes(value, what: str = "code list") -> tuple:
@@ -150,6 +188,30 @@ def load_config(start: Optional[str] = None) -> Config:
     return parse_config(_read_toml(path)["tool"]["shapecheck"], path)
 
 
+class Resolver:
+    """The configuration of each linted file, found from the file's folder
+    upward (the nearest ``pyproject.toml`` with ``[tool.shapecheck]``, as ruff
+    does); each folder is searched and each file parsed once per run."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self._dirs: dict = {}
+        self._parsed: dict = {}
+
+    def for_path(self, path: str) -> Config:
+        if not self.enabled:
+            return Config()
+        d = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+        if d not in self._dirs:
+            self._dirs[d] = find_pyproject(d)
+        found = self._dirs[d]
+        if found is None:
+            return Config()
+        if found not in self._parsed:
+            self._parsed[found] = parse_config(_read_toml(found)["tool"]["shapecheck"], found)
+        return self._parsed[found]
+
+
 def parse_config(table, path: str) -> Config:
     """Validate a ``[tool.shapecheck]`` table read from ``path``.
 
@@ -207,6 +269,22 @@ def parse_config(table, path: str) -> Config:
     if not isinstance(conform, dict) or not all(isinstance(v, dict) for v in conform.values()):
         raise ConfigError(f"{where}: `conform` must hold one table per model: [tool.shapecheck.conform.MODEL]")
     cfg.conform = dict(conform)
+    for key in ("exclude", "extend-exclude"):
+        if key in table:
+            globs = table[key]
+            if isinstance(globs, str):
+                globs = [globs]
+            if not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+                raise ConfigError(f"{where}: `{key}` must be a list of glob patterns")
+            setattr(cfg, key.replace("-", "_"), tuple(globs))
+    if "project-root" in table:
+        value = table["project-root"]
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where}: `project-root` must be a folder path")
+        full = os.path.normpath(os.path.join(root, value))
+        if not os.path.isdir(full):
+            raise ConfigError(f"{where}: `project-root` {value!r} is not a folder")
+        cfg.project_root = full
     return cfg
 
 

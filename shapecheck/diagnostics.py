@@ -40,6 +40,25 @@ class Diagnostic:
     def sort_key(self):
         return (self.span.file, self.span.line, self.span.col, self.code, self.message)
 
+    def to_dict(self) -> dict:
+        """Everything but ``evidence``, as plain JSON data (the result cache, worker processes).
+
+        >>> d = Diagnostic("SC101", Span("m.shape", 1, 5, 1, 6), "undefined name `y`", (Note(None, "n"),))
+        >>> Diagnostic.from_dict(d.to_dict()) == d
+        True
+        """
+        def span(s):
+            return None if s is None else [s.file, s.line, s.col, s.end_line, s.end_col]
+        return {"code": self.code, "span": span(self.span), "message": self.message,
+                "severity": self.severity, "notes": [[span(n.span), n.message] for n in self.notes]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Diagnostic":
+        def span(s):
+            return None if s is None else Span(*s)
+        return cls(data["code"], span(data["span"]), data["message"],
+                   tuple(Note(span(s), m) for s, m in data["notes"]), data["severity"])
+
 
 @dataclass
 class Reporter:
@@ -60,8 +79,17 @@ class Reporter:
         return sorted(self.diagnostics, key=Diagnostic.sort_key)
 
 
-def format_text(diags, sources: dict[str, str]) -> str:
+#: ANSI styles of the text format when colour is on
+_STYLE = {"error": "\033[1;31m", "warning": "\033[1;33m", "where": "\033[1m", "code": "\033[1;36m",
+          "caret": "\033[1;34m", "note": "\033[1;32m"}
+_RESET = "\033[0m"
+
+
+def format_text(diags, sources: dict[str, str], color: bool = False) -> str:
     """Render diagnostics as ``path:line:col: CODE message`` with a caret.
+
+    The source line and caret are shown when ``sources`` has the file's text
+    (a file that could not be read has none). ``color`` adds ANSI styles.
 
     >>> d = Diagnostic("SC101", Span("m.shape", 1, 5, 1, 6), "undefined name `y`")
     >>> print(format_text([d], {"m.shape": "x = y"}))
@@ -69,18 +97,31 @@ def format_text(diags, sources: dict[str, str]) -> str:
         x = y
             ^
     """
+    def style(kind, text):
+        return f"{_STYLE[kind]}{text}{_RESET}" if color else text
+
+    def snip(span):
+        text = sources.get(span.file)
+        s = snippet(text, span) if text is not None else ""
+        if s and color:
+            src, caret = s.split("\n")
+            s = src + "\n" + style("caret", caret)
+        return s
+
     out = []
     for d in sorted(diags, key=Diagnostic.sort_key):
-        out.append(f"{d.span}: {d.code} {d.severity}: {d.message}")
-        snip = snippet(sources.get(d.span.file, ""), d.span)
-        if snip:
-            out.append(snip)
+        out.append(f"{style('where', str(d.span) + ':')} {style('code', d.code)} "
+                   f"{style(d.severity, d.severity + ':') if d.severity in _STYLE else d.severity + ':'} "
+                   f"{d.message}")
+        s = snip(d.span)
+        if s:
+            out.append(s)
         for n in d.notes:
             if n.span is not None:
-                out.append(f"  note: {n.span}: {n.message}")
-                nsnip = snippet(sources.get(n.span.file, ""), n.span)
-                if nsnip:
-                    out.append("  " + nsnip.replace("\n", "\n  "))
+                out.append(f"  {style('note', 'note:')} {n.span}: {n.message}")
+                s = snip(n.span)
+                if s:
+                    out.append("  " + s.replace("\n", "\n  "))
             else:
-                out.append(f"  note: {n.message}")
+                out.append(f"  {style('note', 'note:')} {n.message}")
     return "\n".join(out)

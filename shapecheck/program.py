@@ -19,7 +19,8 @@ from typing import Callable, Optional
 
 from . import ir
 from .diagnostics import Note, Reporter
-from .source import read_text
+from .project import check_use
+from .source import read_error, read_text
 from .span import Span
 
 
@@ -72,9 +73,9 @@ class Loader:
             try:
                 text = self.read(path)
             except (OSError, UnicodeDecodeError) as e:
-                self.unreadable[key] = _io_message(path, e)
-                reporter.report("SC004" if at is not None else "SC002", at or _file_span(path),
-                                self.unreadable[key])
+                line, col, self.unreadable[key] = read_error(path, e)
+                reporter.report("SC004" if at is not None else "SC002",
+                                at or Span(path, line, col, line, col + 1), self.unreadable[key])
                 self.modules[key] = None
                 return None
         self.sources[path] = text
@@ -93,16 +94,6 @@ class Loader:
             return None
         self.modules[key] = mod
         return mod
-
-
-def _io_message(path, e) -> str:
-    if isinstance(e, UnicodeDecodeError):
-        return f"cannot read {path}: not UTF-8 text (byte {e.start}: {e.reason})"
-    if isinstance(e, IsADirectoryError):
-        return f"cannot read {path}: it is a directory"
-    if isinstance(e, FileNotFoundError):
-        return f"cannot read {path}: no such file"
-    return f"cannot read {path}: {e.strerror or e}"
 
 
 @dataclass
@@ -156,7 +147,10 @@ def load_program(path: str, reporter: Reporter, loader: Optional[Loader] = None,
         for item in m.items:
             if not isinstance(item, ir.Use):
                 continue
-            target = use_target(m.path, item)
+            target, refused = check_use(m.path, item.path, path)   # inside the project, a spec
+            if refused:
+                reporter.report("SC004", item.span, refused)
+                continue
             tkey = canonical(target)
             keys = [k for k, _ in stack]
             if tkey in keys:

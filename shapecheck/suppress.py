@@ -8,6 +8,13 @@ Suppressions match the checker's findings before any ``select``/``ignore``/
 ``severity`` filtering, so whether a comment is used does not depend on the
 command line. SC002 (unreadable file), SC003 (internal error) and SC701
 itself are never suppressed.
+
+The syntax is strict, as ruff's ``noqa``: a comment that starts
+``# shapecheck:`` but is neither ``# shapecheck: ignore`` nor
+``# shapecheck: ignore[CODE, ...]`` (optionally followed by another ``#``
+comment) is reported as SC702 (malformed suppression) and silences nothing:
+``ignore SC301``, ``ignore-SC301``, ``ignore (SC301)``, ``ignore[SC301`` and
+``ignore-next-line`` are all mistakes, not bare ``ignore``s.
 """
 from __future__ import annotations
 
@@ -20,9 +27,13 @@ from .diagnostics import Diagnostic
 from .span import Span
 
 UNUSED = "SC701"
-UNSUPPRESSIBLE = frozenset({"SC002", "SC003", UNUSED})
+MALFORMED = "SC702"
+UNSUPPRESSIBLE = frozenset({"SC002", "SC003", UNUSED, MALFORMED})
 
-_DIRECTIVE = re.compile(r"#\s*shapecheck\s*:\s*ignore\b(?:\s*\[([^\]\n]*)\])?", re.I)
+#: a comment meant for shapecheck (then it must be a valid directive)
+_PREFIX = re.compile(r"#\s*shapecheck\s*:", re.I)
+#: the valid directives: bare `ignore` or `ignore[CODE, ...]`, then the end or another comment
+_DIRECTIVE = re.compile(r"#\s*shapecheck\s*:\s*ignore(?:\[([A-Za-z0-9,\s]*)\])?\s*(?=#|$)", re.I)
 
 
 @dataclass(frozen=True)
@@ -58,25 +69,40 @@ def _comment_start(line: str) -> int:
     return -1
 
 
-def parse_suppressions(text: str, path: str) -> list:
-    """Every suppression comment of a source file.
+def parse_suppressions(text: str, path: str, malformed: Optional[list] = None) -> list:
+    """Every suppression comment of a source file; each comment that starts
+    ``# shapecheck:`` but is not a valid directive is appended to ``malformed``
+    as an SC702 diagnostic (and suppresses nothing).
 
     >>> [(s.span.line, s.span.col, s.codes) for s in parse_suppressions(
     ...     "dim a\\nx = y  # shapecheck: ignore[SC301, sc501]\\nz = w # shapecheck: ignore\\n", "f")]
     [(2, 8, ('SC301', 'SC501')), (3, 7, None)]
+    >>> bad = []
+    >>> parse_suppressions("x = y  # shapecheck: ignore SC301\\n", "f", bad), [(d.code, d.span.col) for d in bad]
+    ([], [('SC702', 8)])
     """
     out = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         start = _comment_start(line)
         if start < 0:
             continue
-        m = _DIRECTIVE.search(line, start)
-        if not m:
-            continue
-        codes = None
-        if m.group(1) is not None:
-            codes = tuple(dict.fromkeys(c.upper() for c in re.split(r"[,\s]+", m.group(1)) if c))
-        out.append(Suppression(Span(path, lineno, m.start() + 1, lineno, m.end() + 1), codes))
+        # the comment may hold several `#` parts ("# note # shapecheck: ignore"): check each one
+        for m in _PREFIX.finditer(line, start):
+            d = _DIRECTIVE.match(line, m.start())
+            if d is None:
+                if malformed is not None:
+                    end = line.find("#", m.end())
+                    end = len(line.rstrip()) if end < 0 else len(line[:end].rstrip())
+                    malformed.append(Diagnostic(
+                        MALFORMED, Span(path, lineno, m.start() + 1, lineno, end + 1),
+                        f"malformed suppression `{line[m.start():end]}`: write `# shapecheck: ignore[CODE, ...]` "
+                        "or a bare `# shapecheck: ignore`; it suppresses nothing"))
+                continue
+            codes = None
+            if d.group(1) is not None:
+                codes = tuple(dict.fromkeys(c.upper() for c in re.split(r"[,\s]+", d.group(1)) if c))
+            end = m.start() + len(d.group(0).rstrip())
+            out.append(Suppression(Span(path, lineno, m.start() + 1, lineno, end + 1), codes))
     return out
 
 
@@ -88,6 +114,7 @@ class Suppressor:
         self._by_line: dict = {}      # (path, line) -> [Suppression]
         self._parsed: set = set()
         self._used: dict = {}         # Suppression -> set of codes used ("*" for a bare one)
+        self._malformed: dict = {}    # path -> [SC702 Diagnostic]
         self.suppressed: list = []
         for path, text in (sources or {}).items():
             self.add_source(path, text)
@@ -96,7 +123,8 @@ class Suppressor:
         if path in self._parsed:
             return
         self._parsed.add(path)
-        for s in parse_suppressions(text, path):
+        self._malformed[path] = []
+        for s in parse_suppressions(text, path, self._malformed[path]):
             self._by_line.setdefault((path, s.span.line), []).append(s)
 
     def is_suppressed(self, d: Diagnostic) -> bool:
@@ -119,6 +147,10 @@ class Suppressor:
             else:
                 kept.append(d)
         return kept
+
+    def malformed(self, paths=None) -> list:
+        """SC702 for every malformed ``# shapecheck:`` comment in ``paths`` (default: all files seen)."""
+        return [d for path, ds in sorted(self._malformed.items()) if paths is None or path in paths for d in ds]
 
     def unused(self, paths=None) -> list:
         """SC701 for every suppression (or code of one) in ``paths`` (default: all
