@@ -510,7 +510,8 @@ def check_bytes(data: bytes, tmpdir: str) -> str:
     with open(path, "wb") as f:
         f.write(data)
     res = check_path(path)
-    text = res.sources.get(path, "")
+    # an undecodable file has no source: its SC002 is located in the raw bytes' lines
+    text = res.sources.get(path, data.decode("utf-8", "replace"))
     check_diagnostics(res.diagnostics, path, text, "lint")
     format_text(res.diagnostics, res.sources)
     if any(d.code in ("SC001", "SC002") for d in res.diagnostics):

@@ -96,6 +96,8 @@ def format_json(diags) -> str:
 # ---- SARIF 2.1.0 -----------------------------------------------------------------------------------
 
 def _rules() -> list:
+    from .explain import help_markdown, help_text, help_uri
+
     out = []
     for code in sorted(CODES):
         c = CODES[code]
@@ -104,12 +106,32 @@ def _rules() -> list:
             "name": c.name,
             "shortDescription": {"text": c.summary},
             "fullDescription": {"text": f"{c.code} {c.name} ({c.severity} by default): {c.summary}."},
-            "help": {"text": f"{c.summary}. List every code with `shapecheck codes`; silence one finding "
-                             f"with `# shapecheck: ignore[{c.code}]` on its line, or configure the code "
-                             f"under [tool.shapecheck] in pyproject.toml (select, ignore, severity)."},
+            "helpUri": help_uri(c.code),
+            "help": {"text": help_text(c.code), "markdown": help_markdown(c.code)},
             "defaultConfiguration": {"level": _LEVEL[c.severity]},
         })
     return out
+
+
+def fingerprint(d: Diagnostic, sources: Optional[dict], base: Optional[str]) -> str:
+    """A hash of what a finding is, not where: the code, the file (relative to
+    ``base``), the message with numbers of lines and columns left out, and the
+    stripped text of the source line; stable when unrelated lines move.
+
+    >>> from shapecheck.span import Span
+    >>> a = Diagnostic("SC301", Span("/r/m.shape", 3, 5, 3, 6), "bad at m.shape:3:5")
+    >>> b = Diagnostic("SC301", Span("/r/m.shape", 9, 5, 9, 6), "bad at m.shape:9:5")
+    >>> fingerprint(a, {"/r/m.shape": "\\n\\n  y = x"}, "/r") == fingerprint(b, {"/r/m.shape": "\\n" * 8 + "y = x "}, "/r")
+    True
+    """
+    import hashlib
+    import re
+
+    lines = (sources or {}).get(d.span.file, "").split("\n")
+    line = lines[d.span.line - 1].strip() if 1 <= d.span.line <= len(lines) else ""
+    message = re.sub(r":\d+(:\d+)?", "", d.message)
+    data = "\0".join([d.code, display_path(d.span.file, base), message, line])
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _artifact(path: str, base: Optional[str]) -> dict:
@@ -125,14 +147,19 @@ def _physical(span, base) -> dict:
                        "endLine": span.end_line, "endColumn": max(span.end_col, 1)}}
 
 
-def sarif_log(diags, base: Optional[str] = None, tool_version: Optional[str] = None) -> dict:
+def sarif_log(diags, base: Optional[str] = None, tool_version: Optional[str] = None,
+              sources: Optional[dict] = None) -> dict:
     """The SARIF 2.1.0 log (a dict) of ``diags``: one run, one rule per diagnostic
-    code, one result per finding; notes become ``relatedLocations``."""
+    code, one result per finding (with ``partialFingerprints``); notes become
+    ``relatedLocations``. A run failure (SC002, SC003) is also a
+    ``toolExecutionNotification`` and makes the invocation unsuccessful."""
     if tool_version is None:
         from . import __version__ as tool_version
     rules = _rules()
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
+    counts: dict = {}
+    notifications = []
     for d in _sorted(diags):
         text = d.message
         related = []
@@ -146,7 +173,14 @@ def sarif_log(diags, base: Optional[str] = None, tool_version: Optional[str] = N
              "message": {"text": text}, "locations": [{"physicalLocation": _physical(d.span, base)}]}
         if related:
             r["relatedLocations"] = related
+        fp = fingerprint(d, sources, base)
+        counts[fp] = counts.get(fp, 0) + 1
+        r["partialFingerprints"] = {"shapecheckFinding/v1": f"{fp}:{counts[fp]}"}
         results.append(r)
+        if d.code in ("SC002", "SC003"):
+            notifications.append({"level": "error", "message": {"text": d.message},
+                                  "locations": [{"physicalLocation": _physical(d.span, base)}],
+                                  "descriptor": {"id": d.code, "index": index[d.code]}})
     base_uri = Path(os.path.abspath(base or os.getcwd())).as_uri().rstrip("/") + "/"
     return {
         "$schema": SARIF_SCHEMA,
@@ -156,15 +190,17 @@ def sarif_log(diags, base: Optional[str] = None, tool_version: Optional[str] = N
                                 "semanticVersion": str(tool_version), "rules": rules}},
             "originalUriBaseIds": {SRCROOT: {"uri": base_uri}},
             "columnKind": "unicodeCodePoints",
-            "invocations": [{"executionSuccessful": not any(d.code in ("SC002", "SC003") for d in diags)}],
+            "invocations": [{"executionSuccessful": not notifications,
+                             **({"toolExecutionNotifications": notifications} if notifications else {})}],
             "results": results,
         }],
     }
 
 
-def format_sarif(diags, base: Optional[str] = None, tool_version: Optional[str] = None) -> str:
+def format_sarif(diags, base: Optional[str] = None, tool_version: Optional[str] = None,
+                 sources: Optional[dict] = None) -> str:
     """:func:`sarif_log` as JSON text."""
-    return json.dumps(sarif_log(diags, base, tool_version), indent=2, ensure_ascii=False)
+    return json.dumps(sarif_log(diags, base, tool_version, sources), indent=2, ensure_ascii=False)
 
 
 # ---- GitHub Actions workflow commands --------------------------------------------------------------
@@ -214,14 +250,34 @@ def format_github(diags, base: Optional[str] = None) -> str:
     return "\n".join(out)
 
 
-def render(fmt: str, diags, sources: Optional[dict] = None, base: Optional[str] = None) -> str:
-    """Render ``diags`` in one of :data:`FORMATS` (``sources`` is for the text carets)."""
+def statistics(diags) -> str:
+    """The number of findings per code, most frequent first (``--statistics``).
+
+    >>> from shapecheck.span import Span
+    >>> s = Span("m.shape", 1, 1, 1, 2)
+    >>> print(statistics([Diagnostic("SC301", s, "a"), Diagnostic("SC501", s, "b"), Diagnostic("SC301", s, "c")]))
+    2  SC301  error    annotation-mismatch
+    1  SC501  warning  undecided-equality
+    """
+    counts: dict = {}
+    for d in diags:
+        counts[(d.code, d.severity)] = counts.get((d.code, d.severity), 0) + 1
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    width = max((len(str(n)) for _, n in rows), default=1)
+    return "\n".join(f"{n:>{width}}  {code}  {sev:<7}  {CODES[code].name if code in CODES else ''}".rstrip()
+                     for (code, sev), n in rows)
+
+
+def render(fmt: str, diags, sources: Optional[dict] = None, base: Optional[str] = None,
+           color: bool = False) -> str:
+    """Render ``diags`` in one of :data:`FORMATS` (``sources`` is for the text carets
+    and the SARIF fingerprints; ``color`` for the text format)."""
     if fmt == "text":
-        return format_text(diags, sources or {})
+        return format_text(diags, sources or {}, color=color)
     if fmt == "json":
         return format_json(diags)
     if fmt == "sarif":
-        return format_sarif(diags, base)
+        return format_sarif(diags, base, sources=sources)
     if fmt == "github":
         return format_github(diags, base)
     raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")

@@ -21,8 +21,8 @@ class UndecodableText(UnicodeDecodeError):
 
     def describe(self) -> str:
         if self.byte == 0:
-            return f"NUL byte at line {self.line}, column {self.col}: not a text file"
-        return f"not UTF-8 text: byte 0x{self.byte:02x} at line {self.line}, column {self.col} ({self.reason})"
+            return "a NUL byte here: not a text file"
+        return f"not UTF-8 text: byte 0x{self.byte:02x} here ({self.reason})"
 
 
 def decode(data: bytes) -> str:
@@ -33,13 +33,13 @@ def decode(data: bytes) -> str:
     >>> try:
     ...     decode(b"dim a\\ndim b\\ndim c\\x00")
     ... except UndecodableText as e:
-    ...     print(e.describe())
-    NUL byte at line 3, column 6: not a text file
+    ...     print(e.line, e.col, e.describe())
+    3 6 a NUL byte here: not a text file
     >>> try:
     ...     decode("dim é\\n".encode() + b"dim caf\\xe9")
     ... except UndecodableText as e:
-    ...     print(e.describe())
-    not UTF-8 text: byte 0xe9 at line 2, column 8 (unexpected end of data)
+    ...     print(e.line, e.col, e.describe())
+    2 8 not UTF-8 text: byte 0xe9 here (unexpected end of data)
     """
     nul = data.find(b"\x00")
     try:

@@ -58,7 +58,7 @@ def test_folder_is_walked(tmp_path):
 def test_missing_file_exits_2(tmp_path):
     p = run("lint", str(tmp_path / "nope.shape"))
     assert p.returncode == 2
-    assert "nope.shape" in p.stderr
+    assert "nope.shape:1:1: SC002 error: " in p.stdout
 
 
 def test_binary_and_non_utf8_files_exit_2(tmp_path):

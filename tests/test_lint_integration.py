@@ -15,7 +15,8 @@ from shapecheck.diagnostics import Diagnostic, Note
 from shapecheck.output import escape_data, escape_property, format_github, sarif_log
 from shapecheck.span import Span
 
-SARIF_SCHEMA = os.path.join(ROOT, "..", "shared", "data", "sarif-schema-2.1.0.json")
+#: the OASIS SARIF 2.1.0 schema, vendored (https://docs.oasis-open.org/sarif/sarif/v2.1.0/)
+SARIF_SCHEMA = os.path.join(ROOT, "tests", "data", "sarif-schema-2.1.0.json")
 
 # line 2: SC502 (warning, undecided), line 5: SC301 (error, refuted)
 MIX = """dim batch, n, d
@@ -95,10 +96,7 @@ def test_json_of_a_clean_run_is_an_empty_list(proj, capsys):
 
 
 def _sarif_validator():
-    if not os.path.exists(SARIF_SCHEMA):
-        pytest.skip(f"the SARIF 2.1.0 schema is absent ({os.path.normpath(SARIF_SCHEMA)}); "
-                    "it lives in ../shared/data next to the project")
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema      # a test dependency (pyproject's `test` extra)
     with open(SARIF_SCHEMA, encoding="utf-8") as f:
         return jsonschema.Draft4Validator(json.load(f))
 
@@ -149,6 +147,22 @@ def test_sarif_library_output_validates_for_the_whole_corpus(capsys):
     outside = sarif_log([Diagnostic("SC101", Span("/elsewhere/x.shape", 1, 1, 1, 2), "m")], base=ROOT)
     loc = outside["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert loc["uri"].startswith("file:///") and "uriBaseId" not in loc
+
+
+def test_sarif_of_a_failed_run_validates(proj, capsys):
+    """Missing paths, undecodable files and malformed suppressions: a valid log, invocation unsuccessful."""
+    validator = _sarif_validator()
+    (proj / "nul.shape").write_bytes(b"dim a\x00\n")
+    (proj / "a.shape").write_text(mix(c5="  # shapecheck: ignore SC301"))
+    rc, out, _ = lint(capsys, "--no-cache", "--format", "sarif", "a.shape", "nul.shape", "missing.shape")
+    log = json.loads(out)
+    errors = list(validator.iter_errors(log))
+    assert rc == 2 and not errors, errors[0].message
+    run = log["runs"][0]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert len(run["invocations"][0]["toolExecutionNotifications"]) == 2
+    assert {r["ruleId"] for r in run["results"]} == {"SC002", "SC301", "SC502", "SC702"}
+    assert all(set(r["partialFingerprints"]) == {"shapecheckFinding/v1"} for r in run["results"])
 
 
 def test_github_format_one_annotation_per_finding(proj, capsys):
@@ -349,7 +363,7 @@ def test_suppression_inside_a_string_is_not_a_comment():
     from shapecheck.suppress import parse_suppressions
 
     text = ('y = rearrange(x, "# shapecheck: ignore[SC301]")\n'
-            'z = rearrange(x, "a \\" # b")   # shapecheck:ignore[sc306]  more words\n')
+            'z = rearrange(x, "a \\" # b")   # shapecheck:ignore[sc306]  # more words\n')
     found = [(s.span.line, s.span.col, s.codes) for s in parse_suppressions(text, "f.shape")]
     assert found == [(2, 32, ("SC306",))]
 

@@ -267,7 +267,7 @@ def test_cli_report_usage_errors(tmp_path, capsys):
 
 
 def test_colour_only_on_a_tty_without_no_color(monkeypatch):
-    from shapecheck.cli.report import _use_color
+    from shapecheck.cli import use_color as _use_color
 
     class Tty:
         def isatty(self):

@@ -1,10 +1,9 @@
 """`shapecheck report SPEC`: per-tensor shape tables and parameter, FLOP and memory formulas."""
 from __future__ import annotations
 
-import os
 import sys
 
-from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, use_color
 
 
 #: the formats of shapecheck.report (not imported here: `lint` builds this parser too)
@@ -22,7 +21,7 @@ def add_parser(subparsers):
                     "example (or --bind) sizes, the parameters and FLOPs it costs; then the parameter, FLOP "
                     "and activation-memory totals as formulas and values. Exit 0: reported; 1: the spec has "
                     "errors; 2: a usage error. Conventions: docs/reports.md.")
-    p.add_argument("spec", metavar="SPEC", help="the spec file (*.shape)")
+    p.add_argument("spec", metavar="SPEC", nargs="?", help="the spec file (*.shape)")
     p.add_argument("--model", metavar="NAME", help="report only this model (default: every model)")
     add_bind_option(p, "; defaults from [tool.shapecheck] bind in pyproject.toml")
     p.add_argument("--symbolic", action="store_true",
@@ -39,7 +38,7 @@ def add_parser(subparsers):
 def run(args) -> int:
     """Run ``report`` for parsed ``args``; return the exit code."""
     from ..config import ConfigError, load_config
-    from .verify import parse_binds
+    from .verify import parse_binds, take_spec
 
     try:
         defaults = load_config().bind           # [tool.shapecheck] bind, under --bind
@@ -47,6 +46,7 @@ def run(args) -> int:
         print(f"shapecheck report: {e}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        take_spec(args)
         binds = parse_binds(args.bind)
         if args.depth is not None and args.depth < 1:
             raise ValueError("--depth must be at least 1")
@@ -86,16 +86,6 @@ def run(args) -> int:
             print(f"shapecheck report: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
             return EXIT_USAGE
         return EXIT_OK
-    color = args.format == "text" and _use_color(sys.stdout)
+    color = args.format == "text" and use_color(sys.stdout)
     sys.stdout.write(render(report, args.format, color=color))
     return EXIT_OK
-
-
-def _use_color(stream) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR", "") != "":
-        return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -29,6 +29,25 @@ def add_bind_option(p, more: str = "") -> None:
                         "repeatable; NAME=N[,NAME=N...])" + more)
 
 
+def take_spec(args) -> None:
+    """Find SPEC where ``--bind NAME=N ...`` swallowed it (``report --bind batch=2
+    SPEC``): the one ``--bind`` item without ``=``; ValueError if there is no SPEC.
+
+    >>> import argparse
+    >>> a = argparse.Namespace(spec=None, bind=["batch=2", "specs/gpt2.shape"])
+    >>> take_spec(a); a.spec, a.bind
+    ('specs/gpt2.shape', ['batch=2'])
+    """
+    if args.spec is not None:
+        return
+    loose = [b for b in args.bind or () if "=" not in b]
+    if len(loose) != 1:
+        raise ValueError("the SPEC file is missing" if not loose else
+                         f"one SPEC expected, got {', '.join(loose)}")
+    args.spec = loose[0]
+    args.bind = [b for b in args.bind if b != loose[0]]
+
+
 def parse_binds(items) -> dict:
     """``["batch=2", "seq_len=7,d=4"]`` -> ``{"batch": 2, "seq_len": 7, "d": 4}``.
 
@@ -63,7 +82,7 @@ def add_parser(subparsers):
                     "random small sizes that satisfy every `require`, and compare every tensor's shape and "
                     "the parameter count. Exit 0: they agree; 1: a disagreement or an error in the spec; "
                     "2: a usage error.")
-    p.add_argument("spec", metavar="SPEC", help="the spec file (*.shape)")
+    p.add_argument("spec", metavar="SPEC", nargs="?", help="the spec file (*.shape)")
     p.add_argument("--model", metavar="NAME", help="verify only this model (default: every model)")
     add_bind_option(p, "; defaults from [tool.shapecheck] bind in pyproject.toml")
     p.add_argument("--samples", metavar="N", type=int, default=3,
@@ -87,6 +106,7 @@ def run(args) -> int:
         print(f"shapecheck verify: {e}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        take_spec(args)
         binds = parse_binds(args.bind)
         budget = parse_size(args.max_memory)
         if args.samples < 0:
