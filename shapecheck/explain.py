@@ -67,6 +67,8 @@ EXPLAIN = {
     "SC205": ("The example values given to `dim`s break a `require`.",
               "dim d = 10, heads = 4\nrequire d % heads == 0\n",
               "dim d = 12, heads = 4\nrequire d % heads == 0\n"),
+    "SC206": ("`let`s define each other in a cycle, so none of them has a value.",
+              "dim a\nlet b = c + a\nlet c = b\n", "dim a\nlet b = a + 1\nlet c = b\n"),
     "SC301": ("The shape the checker infers differs from the `: [...]` annotation; the message names "
               "the dimension and sizes where they differ.",
               _m("y = linear(x, 2 * d) : [batch, d]\nreturn y"),

@@ -35,7 +35,7 @@ model m {
 }
 """
 _SKIP = shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "*.pyc", ".pytest_cache",
-                               ".hypothesis", ".benchmarks", "build", "dist", "*.egg-info")
+                               ".hypothesis", ".benchmarks", "build", "dist", "*.egg-info", ".shapecheck_cache")
 
 
 def _env(tmp_path):
@@ -69,6 +69,12 @@ def hook_setup(tmp_path_factory):
     work.mkdir()
     (work / "good.shape").write_text(GOOD)
     (work / "bad.shape").write_text(BAD)
+    (work / "muted.shape").write_text(BAD.replace(": [batch, d]\n    return", ": [batch, d]  # shapecheck: ignore SC301\n    return"))
+    (work / "pyproject.toml").write_text('[tool.shapecheck]\npaths = ["specs"]\n')
+    (work / "specs").mkdir()
+    (work / "specs" / "dims.shape").write_text("dim batch, d = 4\n")
+    (work / "specs" / "user.shape").write_text('use "dims.shape"\nmodel m {\n    input x: [batch, d]\n'
+                                               '    return linear(x, d)\n}\n')
     _git(env, work, "init", "-q")
     _git(env, work, "add", "-A")
     _git(env, work, "commit", "-q", "-m", "specs")
@@ -103,3 +109,24 @@ def test_hook_fails_on_a_bad_spec_and_names_the_line(hook_setup):
     # the hook never modifies files
     assert "files were modified by this hook" not in out
     assert (hook_setup[2] / "bad.shape").read_text() == BAD
+
+
+def test_a_malformed_suppression_fails_the_hook(hook_setup):
+    p, out = _try_repo(hook_setup, "muted.shape")
+    assert p.returncode == 1, out
+    assert "muted.shape:4:" in out and "SC301" in out and "SC702" in out, out
+
+
+def test_editing_a_used_file_rechecks_the_specs_that_use_it(hook_setup):
+    env, _, work = hook_setup
+    p, out = _try_repo(hook_setup, "specs/dims.shape")
+    assert p.returncode == 0 and "2 files checked" in out, out
+    (work / "specs" / "dims.shape").write_text("dim batch\n")       # `d` removed: user.shape breaks
+    _git(env, work, "add", "-A")
+    try:
+        p, out = _try_repo(hook_setup, "specs/dims.shape")        # pre-commit passes only the changed file
+        assert p.returncode == 1, out
+        assert "specs/user.shape:3:" in out and "SC101" in out, out
+    finally:
+        (work / "specs" / "dims.shape").write_text("dim batch, d = 4\n")
+        _git(env, work, "add", "-A")
