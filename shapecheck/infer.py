@@ -1092,7 +1092,11 @@ class Checker:
         names = {p.name for p in params}
         for name, (v, _), sp in kws:
             if name not in names:
-                self.report("SC105", sp, f"`{block.name}` has no parameter `{name}`")
+                from .parse import suggest
+                hint = suggest(name, sorted(names))
+                self.report("SC105", sp, f"`{block.name}` has no parameter `{name}`"
+                            + (f"; did you mean `{hint}`?" if hint else "")
+                            + f" (parameters: {', '.join(p.name for p in params) or 'none'})")
                 raise Abort
             if name in got:
                 self.report("SC105", sp, f"`{block.name}`: parameter `{name}` given twice")

@@ -38,18 +38,26 @@ def parser():
         return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
+#: how the parser's terminals are named in messages (never a token name of the parser)
+_TERMINALS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string",
+              "COMP": "a comparison (== != < <= > >=)", "POW": "'**'", "$END": "end of file"}
+#: the keywords a misspelled word may be meant as, by where they are allowed
+STATEMENT_KEYWORDS = ("use", "dim", "let", "require", "block", "model", "return", "repeat", "input", "param")
+DTYPES = ("int", "float", "bool")
+
+
 def _describe(terminal: str) -> str:
+    if terminal in _TERMINALS:
+        return _TERMINALS[terminal]
     try:
         pattern = parser().get_terminal(terminal).pattern
     except KeyError:
-        return terminal
+        return "a token"
     from lark.lexer import PatternStr
 
     if isinstance(pattern, PatternStr):
         return f"'{pattern.value}'"
-    names = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string",
-             "COMP": "a comparison (== != < <= > >=)", "POW": "'**'", "$END": "end of file"}
-    return names.get(terminal, terminal.lower())
+    return "a token"
 
 
 def _expected(terms) -> str:
@@ -57,6 +65,89 @@ def _expected(terms) -> str:
     if len(items) > 12:
         items = items[:12] + ["..."]
     return ", ".join(items)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (insertions, deletions, substitutions, swaps).
+
+    >>> edit_distance("reqire", "require"), edit_distance("flaot", "float"), edit_distance("dim", "model")
+    (1, 1, 4)
+    """
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def suggest(word: str, candidates) -> Optional[str]:
+    """The candidate closest to ``word`` if it is close enough to be a typo.
+
+    >>> suggest("reqire", STATEMENT_KEYWORDS), suggest("flaot", DTYPES), suggest("x", DTYPES)
+    ('require', 'float', None)
+    """
+    best = None
+    for c in candidates:
+        d = edit_distance(word.lower(), c)
+        limit = 1 if len(c) <= 4 else 2
+        if d <= limit and d < len(word) and (best is None or d < best[0]):
+            best = (d, c)
+    return best[1] if best else None
+
+
+def _tokens_before(text: str, pos: int) -> list:
+    """The tokens of ``text`` before offset ``pos`` (the last few; [] when it cannot be lexed)."""
+    from lark.exceptions import LarkError
+
+    out = []
+    try:
+        for t in parser().lex(text[:pos]):
+            out.append(t)
+            if len(out) > 3:
+                out.pop(0)
+    except LarkError:
+        return []
+    return out
+
+
+def _unexpected_token(e, text: str, path: str) -> Diagnostic:
+    """SC001 for an unexpected token: at the token that is wrong, which is not
+    always the one the parser stopped at (a misspelled dtype is only noticed at
+    the next statement), naming it and suggesting a keyword it may misspell."""
+    tok = e.token
+    expected = set(e.expected)
+    if tok.type == "$END":
+        line, col = _end(text)
+        return Diagnostic("SC001", Span(path, line, col, line, col + 1),
+                          f"unexpected end of file: expected {_expected(expected)}")
+    before = _tokens_before(text, tok.start_pos)
+    prev = before[-1] if before else None
+    prev2 = before[-2] if len(before) > 1 else None
+    # a statement that is a lone name: `NAME` then neither `,` nor `=`. The mistake is that name
+    # (`input x: [b, d] flaot`, noticed only at the next line; `reqire d > 1` noticed at `d`)
+    lone = prev is not None and prev.type == "NAME" and expected <= {"COMMA", "EQUAL"}
+    if lone and prev2 is not None and str(prev2) == "]" and suggest(str(prev), DTYPES):
+        return Diagnostic("SC001", token_span(path, prev),
+                          f"unexpected '{prev}' after a shape: expected a dtype ('int', 'float' or 'bool') "
+                          f"or the end of the statement; did you mean '{suggest(str(prev), DTYPES)}'?")
+    if lone and suggest(str(prev), STATEMENT_KEYWORDS):
+        return Diagnostic("SC001", token_span(path, prev),
+                          f"unexpected '{prev}': did you mean '{suggest(str(prev), STATEMENT_KEYWORDS)}'? "
+                          f"(a statement starts with a keyword or is an assignment `NAME = ...`)")
+    if tok.type == "NAME":
+        hint = suggest(str(tok), STATEMENT_KEYWORDS + DTYPES)
+        if hint:
+            return Diagnostic("SC001", token_span(path, tok),
+                              f"unexpected '{tok}': did you mean '{hint}'? (expected {_expected(expected)})")
+    if lone and prev.line < tok.line:
+        return Diagnostic("SC001", token_span(path, prev),
+                          f"unexpected '{prev}': a statement is an assignment `{prev} = ...` or starts with "
+                          f"a keyword (expected ',' or '=' after '{prev}')")
+    return Diagnostic("SC001", token_span(path, tok), f"unexpected '{tok}': expected {_expected(expected)}")
 
 
 def parse(text: str, path: str):
@@ -67,17 +158,7 @@ def parse(text: str, path: str):
         tree = parser().parse(text)
         return (tree, None) if (diag := _check_tree(tree, path)) is None else (None, diag)
     except UnexpectedToken as e:
-        tok = e.token
-        if tok.type == "$END":
-            line, col = _end(text)
-            found = "end of file"
-            span = Span(path, line, col, line, col + 1)
-        else:
-            found = repr(str(tok))
-            span = Span(path, tok.line, tok.column, tok.end_line or tok.line,
-                        tok.end_column or tok.column + 1)
-        return None, Diagnostic("SC001", span,
-                                f"unexpected {found}: expected {_expected(e.expected)}")
+        return None, _unexpected_token(e, text, path)
     except UnexpectedCharacters as e:
         span = Span(path, e.line, e.column, e.line, e.column + 1)
         ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else "?"

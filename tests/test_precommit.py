@@ -130,3 +130,25 @@ def test_editing_a_used_file_rechecks_the_specs_that_use_it(hook_setup):
     finally:
         (work / "specs" / "dims.shape").write_text("dim batch, d = 4\n")
         _git(env, work, "add", "-A")
+
+
+def test_the_readme_snippet_works_with_owner_and_commit_filled_in(hook_setup):
+    """The README's `.pre-commit-config.yaml`, with OWNER's URL and COMMIT_SHA replaced, runs the hook."""
+    import re
+    env, hook_repo, work = hook_setup
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    section = readme[readme.index("\n## pre-commit\n"):]
+    snippet = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hook_repo, env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    config = snippet.replace("https://github.com/OWNER/shapecheck", str(hook_repo)).replace("COMMIT_SHA", sha)
+    (work / ".pre-commit-config.yaml").write_text(config)
+    _git(env, work, "add", ".pre-commit-config.yaml")
+    try:
+        p = subprocess.run([sys.executable, "-m", "pre_commit", "run", "shapecheck", "--files", "bad.shape"],
+                           cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        out = p.stdout + p.stderr
+        assert p.returncode == 1 and "bad.shape:4:" in out and "SC301" in out, out
+    finally:
+        (work / ".pre-commit-config.yaml").unlink()
+        _git(env, work, "add", "-A")

@@ -237,6 +237,14 @@ def rearrange(r, x, pattern, axes):
         left, right = split_pattern(pattern)
     except ValueError as e:
         r.fail("SC306", f"{where}: {e}")
+    extra = sorted(n for n in axes if n not in _names(left))
+    if extra:     # before anything else: a misspelled keyword explains every later complaint
+        from ..parse import suggest
+        named = sorted(n for n in _names(left) if n != "...")
+        hint = suggest(extra[0], named)
+        r.fail("SC306", f"{where}: keyword {extra[0]!r} names no axis of the pattern"
+                        + (f"; did you mean {hint!r}?" if hint else "")
+                        + f" (axes: {', '.join(named) or 'none'})")
     sizes = dict(axes)
     shape = x.shape
     n_fixed = len([i for i in left if i != "..."])
