@@ -82,6 +82,8 @@ class Node:
     repeat: object       # how many times the statement runs per forward pass
     calls: tuple = ()    # ir.CallId chain from the model, outermost first
     stmt: object = field(default=None, compare=False, repr=False)   # the ir statement
+    #: per axis: (Span, what) that introduced the dimension, or None
+    origins: tuple = field(default=(), compare=False, repr=False)
 
     def shape_str(self) -> str:
         return "?" if self.shape is None else K.show_shape(self.shape)
@@ -115,7 +117,7 @@ def iter_nodes(items):
             yield Node(it.prefix + n.path[1:], n.name, n.op, n.span,
                        None if n.shape is None else _subst_shape(n.shape, sigma, var_sigma),
                        n.dtype, _subst(n.params, sigma), _subst(n.flops, sigma),
-                       it.mult * _subst(n.repeat, sigma), (it.call,) + n.calls, n.stmt)
+                       it.mult * _subst(n.repeat, sigma), (it.call,) + n.calls, n.stmt, n.origins)
 
 
 @dataclass
@@ -570,7 +572,8 @@ class Checker:
             if isinstance(v, Tensor):
                 frame.nodes.append(Node(frame.path, name, op, st.span, v.shape, v.dtype,
                                         params if i == 0 else Integer(0),
-                                        flops if i == 0 else Integer(0), frame.mult, stmt=st))
+                                        flops if i == 0 else Integer(0), frame.mult, stmt=st,
+                                        origins=v.origins))
 
     def check_annotation(self, frame, st: ir.Assign, v):
         ann = st.annotation

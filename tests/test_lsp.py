@@ -245,8 +245,11 @@ async def test_hover_tensor_shape_at_example_values(client: LanguageClient):
     h = await hover_text(client, GPT2, pos(text, "weights = ", offset=2))
     assert "[batch, num_heads, seq_len, seq_len] float" in h
     assert "at example values `[2, 12, 7, 7]`" in h       # batch=2, seq_len=7 from the client's `bind`
+    assert "- `num_heads`: `rearrange` (line 17)" in h      # where each dimension came from
+    assert "- `batch`: parameter `x` (line 14)" in h
     h = await hover_text(client, GPT2, pos(text, "logits", nth=1, offset=1))
     assert "[batch, seq_len, vocab_size]" in h and "[2, 7, 50257]" in h
+    assert "- `vocab_size`: param `wte` (line 31)" in h
 
 
 async def test_hover_dim_op_block(client: LanguageClient):

@@ -272,6 +272,11 @@ def def_hover(v: View, d: X.Def) -> str:
         if multi:
             line += f"\n(in {_where(s)})"
         out.append(line)
+        if s is shapes[0] and s.dims is not None:
+            came = [f"- `{d}`: {o[1]} ({_rel(v, o[0])})" for d, o in zip(s.dims, s.origins)
+                    if o is not None and o[0] is not None]
+            if came:
+                out.append("where the dimensions come from:\n" + "\n".join(came))
     if len(shapes) > 4:
         out.append(f"and {len(shapes) - 4} more instantiations")
     return "\n\n".join(out)

@@ -26,6 +26,7 @@ class ShapeAt:
     values: Optional[tuple]      # each dimension at the example sizes (None where unknown)
     model: str
     where: tuple                 # the call path inside the model ("attention@12", ...)
+    origins: tuple = ()          # per dimension: (Span, what introduced it) or None
 
     def text(self) -> str:
         return "?" if self.dims is None else "[" + ", ".join(self.dims) + "]"
@@ -70,7 +71,7 @@ def statement_shapes(result, binds: Optional[dict] = None, limit: int = 20000) -
             key = (n.span.file, n.span.line, n.span.col)
             dims = None if n.shape is None else tuple(_show(d) for d in n.shape)
             values = None if n.shape is None else tuple(_value(d, env) for d in n.shape)
-            at = ShapeAt(n.name, dims, n.dtype, values, mname, tuple(n.path[1:]))
+            at = ShapeAt(n.name, dims, n.dtype, values, mname, tuple(n.path[1:]), tuple(getattr(n, "origins", ())))
             per = out.setdefault(key, {}).setdefault(n.name, [])
             if all((x.dims, x.dtype, x.values) != (dims, n.dtype, values) for x in per):
                 per.append(at)
