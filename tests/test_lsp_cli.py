@@ -82,3 +82,4 @@ def test_tcp_mode_answers_initialize():
     finally:
         proc.kill()
         proc.wait(timeout=10)
+        proc.stderr.close()
