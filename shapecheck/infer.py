@@ -854,9 +854,12 @@ class Checker:
         lead = f"{what}: " if what else ""
         if res.status == REFUTED:
             fails = f" ({res.fails_at()})" if res.counterexample else ""
+            rel = Relation("==", mod(a, b), Integer(0))
+            advice = f"add {fix}" if _possible(frame, rel) else \
+                "it is never one under the `require`s in force, so no `require` can fix it"
             self.report("SC201", span, f"{lead}{_binop(a, '/', b)} is not a whole number for every allowed "
-                                       f"size{fails}; add {fix}",
-                        evidence=_evidence(frame, Relation("==", mod(a, b), Integer(0)), res))
+                                       f"size{fails}; {advice}",
+                        evidence=_evidence(frame, rel, res))
             return False
         if res.status != PROVED:
             self.report("SC502", span, f"{lead}cannot prove that {_binop(a, '/', b)} is a whole number; "
@@ -1387,9 +1390,11 @@ class _RuleCtx(K.Rule):
         fix = f"`require {_s(a)} <= {_s(b)}`"
         if res.status == REFUTED:
             gap = self.frame.facts.sub(a - b)
-            if gap.is_number:     # fails at every size: no require can settle it
+            if gap.is_number or not _possible(self.frame, Relation("<=", a, b)):
+                # fails at every size: no require can settle it
                 over = f"{_s(a)} > {_s(b)}" if not (a.free_symbols | b.free_symbols) else \
-                    f"{_s(a)} exceeds {_s(b)} by {_s(-gap)} at every size ({res.fails_at()})"
+                    f"{_s(a)} exceeds {_s(b)} by {_s(-gap)} at every size ({res.fails_at()})" if gap.is_number \
+                    else f"{_s(a)} exceeds {_s(b)} at every size the `require`s allow ({res.fails_at()})"
                 self.fail(code, f"{what}: {over}", _evidence(self.frame, Relation("<=", a, b), res))
             fa = f" ({res.fails_at()})" if res.counterexample else ""
             self.fail(code, f"{what}: {_s(a)} can exceed {_s(b)}{fa}; add {fix} if that is intended",
@@ -1468,6 +1473,12 @@ class _RuleCtx(K.Rule):
 
 def _s(e) -> str:
     return str(e) if isinstance(e, Variadic) else show(as_expr(e))
+
+
+def _possible(frame, rel: Relation) -> bool:
+    """Could ``require rel`` be added without contradicting the requires in
+    force? (Advice never suggests an impossible require.)"""
+    return not Facts.build(list(frame.facts.relations) + [rel]).contradiction()
 
 
 def _evidence(frame, rel: Relation, res) -> Optional[tuple]:
