@@ -532,7 +532,7 @@ class Facts:
         back = {}
         for t, (a, k, r) in self.fresh.items():
             back[t] = (as_expr(a) - r) / as_expr(k) + (1 if r != 0 else 0)
-        out = sympy.factor_terms(sympy.expand(s.xreplace(back)))
+        out = sympy.expand(s.xreplace(back))
         # the substituted symbols' own images are not undone: keep the original if any remain
         if out.free_symbols - e.free_symbols:
             return e

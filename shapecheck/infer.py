@@ -616,7 +616,10 @@ class Checker:
             for i, res in bad:
                 a, b = v.shape[i], expected[i]
                 fa = f" ({res.fails_at()})" if res is not None and res.fails_at() else ""
-                parts.append(f"dimension {i} is {_s(a)}, expected {_s(b)}{fa}")
+                # printed simplified under the facts (`floor((image - patch) / patch) + 1` is
+                # `image / patch` under `require image % patch == 0`)
+                parts.append(f"dimension {i} is {_s(frame.facts.simplify(a))}, expected "
+                             f"{_s(frame.facts.simplify(b))}{fa}")
             i, res = bad[0]
             ev = None if res is None else _evidence(frame, Relation("==", v.shape[i], expected[i]), res)
             self.report(code, span, f"{headline}: " + "; ".join(parts),
@@ -1393,7 +1396,7 @@ class _RuleCtx(K.Rule):
             if gap.is_number or not _possible(self.frame, Relation("<=", a, b)):
                 # fails at every size: no require can settle it
                 over = f"{_s(a)} > {_s(b)}" if not (a.free_symbols | b.free_symbols) else \
-                    f"{_s(a)} exceeds {_s(b)} by {_s(-gap)} at every size ({res.fails_at()})" if gap.is_number \
+                    f"{_s(a)} exceeds {_s(b)} by {_s(gap)} at every size ({res.fails_at()})" if gap.is_number \
                     else f"{_s(a)} exceeds {_s(b)} at every size the `require`s allow ({res.fails_at()})"
                 self.fail(code, f"{what}: {over}", _evidence(self.frame, Relation("<=", a, b), res))
             fa = f" ({res.fails_at()})" if res.counterexample else ""

@@ -117,3 +117,37 @@ def test_refuted_findings_fail_in_numpy_at_their_counterexample(case):
             assert got != (sizes["b"], sizes["n"] + sizes["a"]), f"NumPy gives the annotated {got} in\n{text}"
             return
         raise AssertionError(f"NumPy runs {sizes} without failing, but {d.code} {d.message!r} in\n{text}")
+
+
+# ---- message fragments of the reproducers (until golden markers carry text) -------------
+
+def _messages(name):
+    from pathlib import Path
+
+    from shapecheck.api import check_path
+    path = Path(__file__).parent / "cases" / "exact" / name
+    return [f"{d.code} {d.message}" for d in check_path(str(path)).diagnostics]
+
+
+def test_message_fragments_of_the_reproducers():
+    msgs = _messages("simplified_messages.shape")
+    assert any("dimension 1 is image**2 / patch**2, expected" in m for m in msgs), msgs
+    msgs = _messages("threshold_refutations.shape")
+    assert any(m.startswith("SC202") and "fails at n=10" in m for m in msgs), msgs
+    assert any(m.startswith("SC307") and "fails at seq=1" in m and "seq=1)" not in m for m in msgs), msgs
+    assert any(m.startswith("SC505") and "add `require d**2 - 3*d + 3 >= 1`" in m for m in msgs), msgs
+    msgs = _messages("huge_power.shape")
+    assert any("exceeds" in m and "by 1 at every size" in m for m in msgs), msgs
+    msgs = _messages("dtype_disagreements.shape")
+    assert any("NumPy gives float, PyTorch keeps int" in m for m in msgs), msgs
+    msgs = _messages("reserved_dim_name.shape")
+    assert any("`input` is a reserved word" in m for m in msgs), msgs
+    msgs = _messages("positional_after_keyword.shape")
+    assert any("positional argument after the keyword argument `out=`" in m for m in msgs), msgs
+
+
+def test_constant_check_says_what_is_wrong():
+    text = "dim b\nmodel m {\n    input x: [b, 128]\n    y = x[:, :129]\n    return y\n}\n"
+    msgs = [d.message for d in check_source(text, "c.shape").diagnostics]
+    assert any(m.endswith("129 > 128") for m in msgs), msgs
+    assert not any("require" in m for m in msgs), msgs
