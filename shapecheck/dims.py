@@ -1,18 +1,22 @@
 """Symbolic dimensions: sympy expressions built from the IR, and the prover.
 
 Every check is three-valued (:data:`PROVED`, :data:`REFUTED`, :data:`UNKNOWN`)
-relative to a :class:`Facts` object, the ``require``s in force:
+relative to a :class:`Facts` object, the ``require``s in force, all of them
+used whatever their order (see :class:`Facts`):
 
-* divisibility ``a % b == 0`` (``a`` a dimension) becomes the substitution
-  ``a -> b*q`` with a fresh positive integer ``q``, so ``a / b`` is the
-  polynomial ``q``; an equality ``a == e`` becomes ``a -> e``;
-* inequalities are kept as ``f >= 0`` in the substituted variables;
-* an equality is proved when the difference expands to 0; an inequality
-  ``e >= 0`` when ``e`` (or ``e - f`` for a fact ``f``) has only non-negative
-  coefficients after shifting every variable by one (variables are >= 1);
-* otherwise a bounded, deterministic search for the smallest sizes within the
-  requires that break the check gives a counterexample (refuted), and failing
-  that the check is unknown.
+* divisibility and congruences ``a % k == r`` become substitutions
+  ``a -> k*(t - 1) + r`` with a fresh positive integer ``t`` where ``a`` is a
+  symbol, else facts for integrality proofs; equalities are solved for a
+  symbol with coefficient ±1 or kept as linear facts and rewrites;
+* inequalities (and ``!=`` by case split) feed a Fourier-Motzkin prover over
+  atoms (monomials, floors, ceilings, min, max, mod) with their bounds, after
+  the quick test "non-negative coefficients once every variable is shifted by
+  one" (variables are >= 1);
+* expansions are bounded (:data:`MAX_TERMS`): larger expressions are decided
+  from their structure or by evaluation only, never expanded;
+* otherwise a bounded, deterministic search (sizes 1-9, then the thresholds
+  of the facts and the check, then a schedule) gives a counterexample that
+  satisfies every fact (refuted), and failing that the check is unknown.
 
 Nothing here parses text: symbols are created by name from the parse tree.
 """
