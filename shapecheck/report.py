@@ -390,6 +390,9 @@ class _Builder:
             _items, start, end, old_path, old_level, marks = hit
             cut, shift = len(old_path), level - old_level
             new = object.__new__
+            if len(self.rows) + end - start > MAX_ROWS:
+                self.truncated = True
+                end = start + max(0, MAX_ROWS - len(self.rows))
             for r in self.rows[start:end]:
                 r2 = new(Row)
                 r2.__dict__.update(r.__dict__)
@@ -607,8 +610,8 @@ def _model(result, m, binds, config, depth, lets, examples=True) -> ModelReport:
     memory = sympy.Add(*(rep * sympy.Add(*pers) for rep, pers in mem_terms.items()))
     param_bytes = _sum(b.pbytes)
     if b.truncated:
-        notes.append(f"only the first {len(rows):,} rows are listed (the block calls instantiate more); "
-                     "the totals count everything")
+        notes.append(f"only the first {len(rows):,} rows are listed (the block calls instantiate more): "
+                     "parameters and FLOPs count everything, the memory and size totals the listed rows only")
     stages, edges = _stages(result, block, rows)
     shown_lets = {k: _tidy(show(v)) for k, v in lets.items()}
     q = b.q

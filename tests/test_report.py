@@ -445,7 +445,7 @@ def test_deep_call_trees_are_listed_up_to_a_cap(monkeypatch):
     from bench_report import nested_spec
     monkeypatch.setattr(R, "MAX_ROWS", 5_000)
     m = R.build(check_source(nested_spec(14), "deep.shape")).models[0]
-    assert 5_000 <= len(m.rows) < 6_000
+    assert 4_000 <= len(m.rows) <= 5_000 + 20
     assert any("only the first" in n for n in m.notes)
     assert m.params.value == 2 ** 14 * (16 * 16 + 16)         # f0's linear, at every leaf
     full = R.build(check_source(nested_spec(6), "deep.shape")).models[0]
