@@ -554,7 +554,7 @@ def _shape(s) -> str:
 
 
 def choose_samples(model, binds: Optional[dict] = None, samples: int = 3, seed: int = 0,
-                   max_memory: int = 2 ** 30) -> list:
+                   max_memory: int = 2 ** 31) -> list:
     """``samples`` distinct size assignments of ``model`` (an :class:`shapecheck.api.Model`):
     each satisfies every `require`, its free sizes small and pairwise distinct
     where possible; ``binds`` are kept. Fewer when no more distinct ones exist.
@@ -809,14 +809,15 @@ def checked_model(spec, model: Optional[str] = None) -> tuple:
 def conform(path: str, factory, model: Optional[str] = None, binds: Optional[dict] = None, samples: int = 3,
             seed: int = 0, output: Optional[str] = None, mapping: Optional[dict] = None,
             config_mapping: Optional[dict] = None, config_origin: str = "pyproject.toml",
-            progress=None) -> ConformReport:
+            progress=None, max_memory: int = 2 ** 31) -> ConformReport:
     """Check the module built by ``factory`` (a callable or ``"MODULE:FUNC"``)
     against model ``model`` of the spec at ``path``, at ``samples`` distinct sizes.
 
     ``mapping`` (spec name -> pattern or list of patterns) adds to the spec's
     ``# conform:`` comments and ``config_mapping`` (the ``[tool.shapecheck.conform]``
     table: model name -> its mapping); a later source wins for the same name. ``output`` names the
-    field(s) of a mapping-like result to compare (comma-separated).
+    field(s) of a mapping-like result to compare (comma-separated). ``max_memory``
+    bounds the spec's NumPy run at each sample (bytes; see ``verify``).
     Raises :class:`UsageError` for a usage problem.
     """
     from .execute import ExecError, load_program
@@ -851,7 +852,7 @@ def conform(path: str, factory, model: Optional[str] = None, binds: Optional[dic
     if unknown:
         raise UsageError(f"--bind {unknown[0]}: the model has no dimension `{unknown[0]}` "
                          f"(dimensions: {', '.join(sym.dims)})")
-    plans = choose_samples(sym, binds, samples, seed)
+    plans = choose_samples(sym, binds, samples, seed, max_memory=max_memory)
     for index, values in enumerate(plans):
         label = f"sample {index + 1}"
         if progress is not None:

@@ -28,6 +28,8 @@ def add_parser(subparsers):
     p.add_argument("--samples", metavar="N", type=int, default=3,
                    help="distinct size assignments to check (default 3)")
     p.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--max-memory", metavar="SIZE", default="2GiB",
+                   help="memory budget of the spec's NumPy run at each sample, e.g. 2GiB, 512M (default 2GiB)")
     p.add_argument("--output", metavar="NAME",
                    help="the field(s) of a mapping-like result (e.g. a ModelOutput) to compare, comma-separated "
                         "(default: its fields in order)")
@@ -43,10 +45,11 @@ def _show_progress(model, label, index, total, sizes):
 def run(args) -> int:
     """Run ``conform`` for parsed ``args``; print the report; return the exit code."""
     from ..config import ConfigError, find_pyproject, load_config
-    from .verify import parse_binds
+    from .verify import parse_binds, parse_size
 
     try:
         binds = parse_binds(args.bind)
+        budget = parse_size(args.max_memory)
         if args.samples < 1:
             raise ValueError("--samples must be at least 1")
     except ValueError as e:
@@ -64,7 +67,7 @@ def run(args) -> int:
         report = conform(args.spec, args.factory, model=args.model, binds=binds, samples=args.samples,
                          seed=args.seed, output=args.output, config_mapping=table,
                          config_origin=cfg.path or find_pyproject() or "pyproject.toml",
-                         progress=_show_progress if sys.stderr.isatty() else None)
+                         progress=_show_progress if sys.stderr.isatty() else None, max_memory=budget)
     except UsageError as e:
         print(f"shapecheck conform: {e}", file=sys.stderr)
         return EXIT_USAGE
