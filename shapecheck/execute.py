@@ -945,7 +945,7 @@ _FREE = frozenset({"transpose", "permute", "reshape", "rearrange", "concat", "st
                    "flatten", "unflatten", "squeeze", "unsqueeze", "expand", "repeat_interleave",
                    "gather", "index_select", "scatter", "one_hot", "roll", "flip", "pad", "unfold",
                    "pixel_shuffle", "pixel_unshuffle", "arange", "tril", "triu"})
-_PER_OUTPUT = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "pow", "neg", "relu", "gelu", "silu",
+_PER_OUTPUT = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "pow", "neg", "relu", "relu6", "gelu", "silu",
                          "tanh", "sigmoid", "exp", "log", "abs", "sqrt", "eq", "ne", "lt", "le", "gt", "ge",
                          "bitwise_and", "bitwise_or", "bitwise_not", "logical_and", "logical_or",
                          "logical_not"})

@@ -31,7 +31,8 @@ def test_there_are_many_clean_cases():
 
 @pytest.mark.parametrize("path", CLEAN + SPECS, ids=lambda p: os.path.relpath(p, ROOT))
 def test_numpy_agrees_with_the_analysis(path):
-    report = verify(path, samples=2, seed=11, max_memory=64 * 2 ** 20)
+    # the CNN specs' widths are constants: their weights alone (up to 29M parameters) exceed 64 MiB
+    report = verify(path, samples=2, seed=11, max_memory=(64 if path in CLEAN else 256) * 2 ** 20)
     assert report.diagnostics == [], [d.message for d in report.diagnostics]
     assert report.runs and all(r.failed is None for r in report.runs), [r.failed for r in report.runs]
     assert all(r.params_numeric == r.params_symbolic for r in report.runs)

@@ -24,6 +24,10 @@ PUBLISHED = {
     "bert_base.shape": ("bert_base", 109_482_240, "HF BertModel(bert-base-uncased), with pooler"),
     "llama.shape": ("llama", 6_738_415_616, "HF LlamaForCausalLM(Llama-2-7b-hf)"),
     "vit_b16.shape": ("vit_b16", 86_567_656, "torchvision vit_b_16"),
+    "resnet50.shape": ("resnet50", 25_557_032, "torchvision resnet50"),
+    "mobilenet_v2.shape": ("mobilenet_v2", 3_504_872, "torchvision mobilenet_v2"),
+    "convnext_tiny.shape": ("convnext_tiny", 28_589_128, "torchvision convnext_tiny"),
+    "efficientnet_b0.shape": ("efficientnet_b0", 5_288_548, "torchvision efficientnet_b0"),
 }
 
 
@@ -100,3 +104,13 @@ def test_contract_examples_are_verbatim(filename, marker):
         text = f.read()
     body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#")).lstrip("\n")
     assert body == block
+
+
+def test_resnet50_batch_norm_buffers_by_hand():
+    """Running mean and variance of every batch norm, counted apart from the
+    parameters. By hand, the batch-normed channels: stem 64; stage 1:
+    3 x (64 + 64 + 256) + 256 (projection) = 1,408; stage 2: 4 x (128 + 128 + 512)
+    + 512 = 3,584; stage 3: 6 x (256 + 256 + 1024) + 1024 = 10,240; stage 4:
+    3 x (512 + 512 + 2048) + 2048 = 11,264; in all 26,560, two buffers each."""
+    model = check_path(os.path.join(SPECS, "resnet50.shape")).models["resnet50"]
+    assert model.buffers == 2 * 26_560

@@ -59,11 +59,12 @@ def _unary(name, fn, flops_per=1):
 
 
 def _gelu(np, x):
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))))   # x*x*x: not pow
 
 
 _unary("neg", lambda np, x: np.negative(x))
 _unary("relu", lambda np, x: np.maximum(x, 0))
+_unary("relu6", lambda np, x: np.clip(x, 0, 6))      # MobileNet's activation
 _unary("gelu", _gelu)
 _unary("silu", lambda np, x: x / (1.0 + np.exp(-x)))
 _unary("tanh", lambda np, x: np.tanh(x))

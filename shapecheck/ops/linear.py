@@ -7,12 +7,23 @@ from .core import BOOL, DIM, STR, TENSOR, TENSORS, Arg, Out, Variadic, fixed, la
 from .elementwise import numel
 
 
+def blas_ready(np, a):
+    """``a`` itself when BLAS can read each of its matrices (one of the last two
+    strides is the item size), else a contiguous copy: NumPy's ``matmul`` on
+    other strides (a permuted view) falls back to a loop far slower than BLAS."""
+    if a.ndim >= 2 and a.itemsize not in a.strides[-2:]:
+        return np.ascontiguousarray(a)
+    return a
+
+
 def _linear_kernel(k, x, out, bias):
+    np = k.np
     w = k.weight((x.shape[-1], out))
-    y = x @ w
+    lead = x.shape[:-1]
+    y = np.matmul(np.reshape(x, (-1, x.shape[-1])), w)     # one [L, in] @ [in, out] product
     if bias:
-        y = y + k.weight((out,))
-    return y
+        y += k.weight((out,))
+    return y.reshape(lead + (out,))
 
 
 @op("linear", Arg("x", TENSOR), Arg("out", DIM), Arg("bias", BOOL, True), kernel=_linear_kernel)
@@ -82,7 +93,8 @@ def rms_norm(r, x, eps):
 
 
 def _matmul_kernel(k, a, b):
-    return k.np.matmul(a, b)
+    np = k.np
+    return np.matmul(blas_ready(np, np.asarray(a)), blas_ready(np, np.asarray(b)))
 
 
 @op("matmul", Arg("a", TENSOR), Arg("b", TENSOR), kernel=_matmul_kernel)
