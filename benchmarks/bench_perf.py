@@ -14,6 +14,13 @@ P3  report of GPT-2 (all dims symbolic) vs torch.export of GPT-2 with dynamic
 P4  a spec with 400 explicit block calls vs one with 50               (<= 9x)
 P5  verify of GPT-2 small at batch 2, sequence 7 vs a plain NumPy forward
     pass written here with the same sizes                             (aim <= 1.5x)
+P5b verify of the ResNet-50 spec at batch 2, 224x224 vs a plain NumPy forward
+    of the same network written here with im2col + matmul             (<= 1.5x)
+    and a table: verify of every shipped spec at its example sizes    (each <= 30 s)
+
+Environment: BENCH_RUNS (default 7) runs per figure. The machine's other load
+shows in wall times; the figures are medians, each ratio of two commands run
+alternately.
 """
 from __future__ import annotations
 
@@ -178,7 +185,77 @@ def p5():
     row("P5 numeric", "verify gpt2", ours, "plain NumPy forward", plain, "aim <= 1.5x")
 
 
-SECTIONS = {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5}
+_NUMPY_RESNET50 = r'''
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+rng = np.random.default_rng(0)
+def w(*s):   # drawn as shapecheck draws weights: float32 uniform, scaled by the fan-in
+    a = rng.random(s, dtype=np.float32); a -= 0.5; a *= 2.0 / np.sqrt(s[0]) if len(s) > 1 else 2.0
+    return a
+def conv(x, out, k, s=1, p=0):      # im2col + one matmul
+    B, C, H, W = x.shape
+    if p:
+        x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+    if k == 1:
+        cols = x[:, :, ::s, ::s].transpose(0, 2, 3, 1).reshape(B * Ho * Wo, C)
+    else:
+        v = sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s]          # [B, C, Ho, Wo, k, k]
+        cols = v.transpose(0, 2, 3, 1, 4, 5).reshape(B * Ho * Wo, C * k * k)
+    y = cols @ w(C * k * k, out)
+    return y.reshape(B, Ho, Wo, out).transpose(0, 3, 1, 2)
+def bn(x):
+    c = x.shape[1]
+    g, b = w(c), w(c)
+    return x * (g / np.sqrt(1 + 1e-5))[None, :, None, None] + b[None, :, None, None]
+def relu(x): return np.maximum(x, 0)
+def bottleneck(x, width, stride, project):
+    y = relu(bn(conv(x, width, 1)))
+    y = relu(bn(conv(y, width, 3, stride, 1)))
+    y = bn(conv(y, 4 * width, 1))
+    return relu(y + (bn(conv(x, 4 * width, 1, stride)) if project else x))
+x = rng.standard_normal((2, 3, 224, 224), dtype=np.float32)
+x = relu(bn(conv(x, 64, 7, 2, 3)))
+x = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+x = sliding_window_view(x, (3, 3), axis=(2, 3))[:, :, ::2, ::2].max(axis=(4, 5))
+for width, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+    x = bottleneck(x, width, stride, True)
+    for _ in range(blocks - 1):
+        x = bottleneck(x, width, 1, False)
+logits = x.mean(axis=(2, 3)) @ w(2048, 1000) + w(1000)
+assert logits.shape == (2, 1000)
+'''
+
+
+def p5b():
+    plain, ours = timed_pair([PY, "-c", _NUMPY_RESNET50],
+                             [PY, "-m", "shapecheck", "verify", os.path.join(ROOT, "specs", "resnet50.shape"),
+                              "--bind", "batch=2,img=224", "--samples", "0"], runs=min(RUNS, 5))
+    row("P5b numeric CNN", "verify resnet50", ours, "plain NumPy im2col forward", plain, "<= 1.5x")
+    print("P5b verify of every shipped spec at its example sizes (--samples 0; target: each <= 30 s)")
+    print(f"    {'spec':24s} {'median':>8s}   split of the last run (verify --verbose)")
+    import glob
+    import re
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    worst = 0.0
+    for spec in sorted(glob.glob(os.path.join(ROOT, "specs", "*.shape"))):
+        cmd = [PY, "-m", "shapecheck", "verify", spec, "--samples", "0", "--verbose"]
+        times, split = [], ""
+        for _ in range(min(RUNS, 3)):
+            t = time.perf_counter()
+            p = subprocess.run(cmd, capture_output=True, env=env, cwd=ROOT, text=True)
+            times.append(time.perf_counter() - t)
+            if p.returncode != 0:
+                raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-2000:]}{p.stderr[-2000:]}")
+            m = re.search(r"time: (.*)", p.stdout)
+            split = m.group(1) if m else ""
+        med = statistics.median(times)
+        worst = max(worst, med)
+        print(f"    {os.path.basename(spec):24s} {med:7.2f}s   {split}")
+    print(f"    slowest {worst:.2f}s (target <= 30 s)")
+
+
+SECTIONS = {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5, "P5B": p5b}
 
 def _compile_package():
     """Bytecode for the package, as `pip install` leaves it: this machine sets
