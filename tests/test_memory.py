@@ -12,6 +12,7 @@ import pytest
 
 from conftest import ROOT
 from shapecheck import execute as X
+from shapecheck.sizes import choose_bindings
 from shapecheck.api import check_path, check_source
 
 SPECS = sorted(glob.glob(os.path.join(ROOT, "specs", "*.shape")))
@@ -47,7 +48,7 @@ def _peak(prog, name, values) -> int:
 def _check(res, binds, budget):
     assert res.diagnostics == [] and res.models
     for name, m in res.models.items():
-        b = X.choose_bindings(m, binds, 0, use_examples=True, max_memory=budget)
+        b = choose_bindings(m, binds, 0, use_examples=True, max_memory=budget)
         peak = _peak(res.program, name, b.values)
         assert peak <= 1.1 * b.estimate, (f"{name} at {b.text()}: peak {peak / 2 ** 20:.1f} MiB over the "
                                           f"estimate {b.estimate / 2 ** 20:.1f} MiB")
