@@ -9,6 +9,7 @@ import pytest
 
 from conftest import ROOT
 from shapecheck import execute as X
+from shapecheck.sizes import choose_bindings
 from shapecheck import report as R
 from shapecheck.api import check_path
 
@@ -27,7 +28,7 @@ def test_flop_formula_matches_numeric_count(path):
     prog = X.load_program(path)
     for name, model in res.models.items():
         for seed in range(2):
-            b = X.choose_bindings(model, {}, seed, use_examples=False)
+            b = choose_bindings(model, {}, seed, use_examples=False)
             mr = R.build(res, model=name, binds=b.values).models[0]
             ex = X.run(prog, name, b.values, seed=seed)
             assert ex.flops_unknown == ()
