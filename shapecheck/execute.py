@@ -622,11 +622,12 @@ class _Runner:
         if isinstance(e, ir.BinOp):
             a = self.value_of(frame, e.left)
             b = self.value_of(frame, e.right)
-            if isinstance(a, DimV) and isinstance(b, DimV) and e.op != "@":
+            if isinstance(a, DimV) and isinstance(b, DimV) and e.op in K.DIM_ARITHMETIC:
                 return DimV(dim_arith(e.op, a.value, b.value, e.span, exact=not frame.real_division))
-            name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
-                    "@": "matmul", "**": "pow"}[e.op]
-            return self.apply_op(OPS[name], [_Arg(a, e.left.span), _Arg(b, e.right.span)], [], e.span)
+            return self.apply_op(OPS[K.BINARY[e.op]], [_Arg(a, e.left.span), _Arg(b, e.right.span)], [], e.span)
+        if isinstance(e, ir.Invert):
+            v = self.value_of(frame, e.operand)
+            return self.apply_op(OPS[K.UNARY["~"]], [_Arg(v, e.operand.span)], [], e.span)
         if isinstance(e, ir.Call):
             return self.call(frame, e)
         if isinstance(e, ir.Index):
@@ -661,7 +662,7 @@ class _Runner:
                 raise ExecError(e.span, f"{name}() of dimensions needs at least two arguments")
             return DimV(min(vals) if name == "min" else max(vals))
         o = OPS.get(name)
-        if o is None or name in _INTERNAL:
+        if o is None or name in K.INTERNAL:
             raise ExecError(e.func_span, f"unknown operation `{name}`")
         args = [_Arg(v, a.span) for v, a in zip(pos, e.args)]
         kws = [(k.name, _Arg(self.value_of(frame, k.value), k.span), k.span) for k in e.kwargs]
@@ -672,10 +673,24 @@ class _Runner:
         if not isinstance(base, np.ndarray):
             raise ExecError(e.base.span, f"indexing needs a tensor, got {_kind(base)}")
         shape = base.shape
-        if len(e.items) > len(shape):
-            raise ExecError(e.span, f"too many indices ({len(e.items)}) for a tensor of rank {len(shape)}")
+        ells = [it for it in e.items if isinstance(it, ir.EllipsisIndex)]
+        if len(ells) > 1:
+            raise ExecError(ells[1].span, "an index can have only one `...`")
+        used = [it for it in e.items if not (isinstance(it, ir.EllipsisIndex) or _is_none(it))]
+        if len(used) > len(shape):
+            raise ExecError(e.span, f"too many indices ({len(used)}) for a tensor of rank {len(shape)}")
         items = []
-        for n, (it, d) in enumerate(zip(e.items, shape)):
+        n = 0              # the axis of the tensor the next item indexes
+        for it in e.items:
+            if isinstance(it, ir.EllipsisIndex):
+                items.append(Ellipsis)
+                n += len(shape) - len(used)
+                continue
+            if _is_none(it):
+                items.append(None)
+                continue
+            d = shape[n]
+            n += 1
             if isinstance(it, ir.Slice):
                 start, stop, step = (None if p is None else self.eval_dim(frame, p, "a slice bound")
                                      for p in (it.start, it.stop, it.step))
@@ -684,16 +699,16 @@ class _Runner:
                 lo = 0 if start is None else (d + start if start < 0 else start)
                 hi = d if stop is None else (d + stop if stop < 0 else stop)
                 if lo < 0 or hi > d:
-                    raise ExecError(it.span, f"slice {_show_slice(start, stop)} on axis {n} is out of range "
+                    raise ExecError(it.span, f"slice {_show_slice(start, stop)} on axis {n - 1} is out of range "
                                              f"for a dimension of size {d}")
                 if lo >= hi:
-                    raise ExecError(it.span, f"slice {_show_slice(start, stop)} on axis {n} is empty "
+                    raise ExecError(it.span, f"slice {_show_slice(start, stop)} on axis {n - 1} is empty "
                                              f"(size {d})")
                 items.append((start, stop, step))
             else:
                 i = self.eval_dim(frame, it, "an index")
                 if not -d <= i < d:
-                    raise ExecError(it.span, f"index {i} on axis {n} is out of range for a dimension of size {d}")
+                    raise ExecError(it.span, f"index {i} on axis {n - 1} is out of range for a dimension of size {d}")
                 items.append(i)
         return self.apply_op(OPS["index"], [_Arg(base, e.base.span), _Arg(None, e.span)], [], e.span,
                              raw={"items": items})
@@ -791,7 +806,6 @@ class _Runner:
         raise ExecError(sp, f"{o.name}: `{a.name}` must be {_WANT.get(kind, kind)}, got {_kind(v)}")
 
 
-_INTERNAL = {"index", "add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow"}
 _WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimension",
          K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
          K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
@@ -799,6 +813,11 @@ _WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimen
          K.DIMS: "a dimension or a list of dimensions",
          K.PADDING: "a dimension, a list of dimensions or a string"}
 _NOSPAN = Span("<globals>", 1, 1, 1, 2)
+
+
+def _is_none(e) -> bool:
+    """``none`` inside an index: a new axis of size 1."""
+    return isinstance(e, ir.Const) and e.value is None
 
 
 def dim_arith(op: str, a, b, span: Optional[Span] = None, exact: bool = True):

@@ -795,6 +795,9 @@ class Checker:
             if isinstance(v, Lit) and isinstance(v.value, float):
                 return Lit(-v.value)
             return self.apply_op(frame, OPS["neg"], [(v, _span(e.operand))], [], e.span)
+        if isinstance(e, ir.Invert):
+            v = self._eval(frame, e.operand)
+            return self.apply_op(frame, OPS[K.UNARY["~"]], [(v, _span(e.operand))], [], e.span)
         if isinstance(e, ir.BinOp):
             return self.binop(frame, e)
         if isinstance(e, ir.Call):
@@ -806,11 +809,10 @@ class Checker:
     def binop(self, frame, e: ir.BinOp):
         a = self._eval(frame, e.left)
         b = self._eval(frame, e.right)
-        if isinstance(a, DimV) and isinstance(b, DimV) and e.op != "@":
+        if isinstance(a, DimV) and isinstance(b, DimV) and e.op in K.DIM_ARITHMETIC:
             return DimV(self.dim_arith(frame, e, a.expr, b.expr))
-        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
-                "@": "matmul", "**": "pow"}[e.op]
-        return self.apply_op(frame, OPS[name], [(a, _span(e.left)), (b, _span(e.right))], [], e.span)
+        return self.apply_op(frame, OPS[K.BINARY[e.op]], [(a, _span(e.left)), (b, _span(e.right))], [],
+                             e.span)
 
     def dim_arith(self, frame, e: ir.BinOp, a, b):
         op = e.op
@@ -880,6 +882,10 @@ class Checker:
                     if p is not None and parts[-1] is None:
                         raise Abort
                 items.append(tuple(parts))
+            elif isinstance(it, ir.EllipsisIndex):
+                items.append(Ellipsis)
+            elif isinstance(it, ir.Const) and it.value is None:
+                items.append(None)       # a new axis of size 1
             else:
                 d = self.eval_dim(frame, it, "an index")
                 if d is None:
@@ -917,7 +923,7 @@ class Checker:
                 raise Abort
             return DimV(sympy.Min(*exprs) if name == "min" else sympy.Max(*exprs))
         o = OPS.get(name)
-        if o is None or name in ("index", "add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow"):
+        if o is None or name in K.INTERNAL:
             candidates = [k for k in OPS if k != "index"] + list(self.scope.blocks)
             close = difflib.get_close_matches(name, candidates, n=1)
             hint = f"; did you mean `{close[0]}`?" if close else ""

@@ -42,7 +42,7 @@ class Const:
 
 @dataclass(frozen=True)
 class BinOp:
-    op: str  # + - * / // % @ **
+    op: str  # + - * / // % @ ** == != < <= > >= & |
     left: "Expr"
     right: "Expr"
     span: Span
@@ -51,6 +51,19 @@ class BinOp:
 @dataclass(frozen=True)
 class Neg:
     operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Invert:
+    """``~x``: bitwise (logical, on bools) not."""
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class EllipsisIndex:
+    """``...`` inside an index: as many full slices as the other indices leave."""
     span: Span
 
 
@@ -81,7 +94,7 @@ class Slice:
 @dataclass(frozen=True)
 class Index:
     base: "Expr"
-    items: tuple[Union["Expr", Slice], ...]
+    items: tuple[Union["Expr", Slice, EllipsisIndex], ...]   # `none` (a Const) adds an axis
     span: Span
 
 
@@ -98,7 +111,7 @@ class ListExpr:
     span: Span
 
 
-Expr = Union[Name, Number, String, Const, BinOp, Neg, Call, Index, ListExpr]
+Expr = Union[Name, Number, String, Const, BinOp, Neg, Invert, Call, Index, ListExpr]
 
 
 # ---- shapes --------------------------------------------------------------------

@@ -20,7 +20,7 @@ class LimitError(Exception):
 
 
 _BINOPS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//",
-           "mod": "%", "matmul": "@"}
+           "mod": "%", "matmul": "@", "bitand": "&", "bitor": "|"}
 
 
 class _Lowerer:
@@ -132,6 +132,10 @@ class _Lowerer:
             return ir.Const({"true": True, "false": False, "none": None}[kind], sp)
         if kind in _BINOPS:
             return ir.BinOp(_BINOPS[kind], self.expr(c[0], d), self.expr(c[1], d), sp)
+        if kind == "compare":
+            return ir.BinOp(str(c[1]), self.expr(c[0], d), self.expr(c[2], d), sp)
+        if kind == "invert":
+            return ir.Invert(self.expr(c[0], d), sp)
         if kind == "pow":
             return ir.BinOp("**", self.expr(c[0], d), self.expr(c[2], d), sp)
         if kind == "neg":
@@ -159,6 +163,8 @@ class _Lowerer:
         raise AssertionError(f"unknown expression {kind}")  # pragma: no cover
 
     def subscript(self, s, d):
+        if isinstance(s, Tree) and s.data == "ellipsis":
+            return ir.EllipsisIndex(self.span(s.children[0]))
         if isinstance(s, Tree) and s.data == "slice":
             start, stop, step = s.children
             return ir.Slice(*(None if x is None else self.expr(x, d) for x in (start, stop, step)),

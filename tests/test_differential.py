@@ -11,6 +11,7 @@ from conftest import ROOT
 from shapecheck import ir
 from shapecheck.api import check_path
 from shapecheck.ops import OPS
+from shapecheck.ops.core import BINARY, UNARY
 from shapecheck.verify import verify
 
 CASES = sorted(glob.glob(os.path.join(ROOT, "tests", "cases", "**", "*.shape"), recursive=True))
@@ -42,10 +43,11 @@ def _calls(e, out):
     if isinstance(e, ir.Call):
         out.add(e.func)
     if isinstance(e, ir.BinOp):
-        out.add({"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod",
-                 "@": "matmul", "**": "pow"}[e.op])
+        out.add(BINARY[e.op])
     if isinstance(e, ir.Neg):
-        out.add("neg")
+        out.add(UNARY["-"])
+    if isinstance(e, ir.Invert):
+        out.add(UNARY["~"])
     if isinstance(e, ir.Index):
         out.add("index")
     for v in vars(e).values() if hasattr(e, "__dataclass_fields__") else ():

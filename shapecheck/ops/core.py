@@ -79,6 +79,17 @@ class Op:
 
 OPS: dict[str, Op] = {}
 
+#: the operation each operator of the language applies (to tensors; `+ - * / // % **` of two
+#: dimensions is dimension arithmetic instead)
+BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "//": "floordiv", "%": "mod", "@": "matmul",
+          "**": "pow", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
+          "&": "bitwise_and", "|": "bitwise_or"}
+UNARY = {"-": "neg", "~": "bitwise_not"}
+#: the operators of dimension arithmetic (the others always apply their operation)
+DIM_ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+#: operations reached only through an operator or indexing, not callable by name
+INTERNAL = frozenset({"index", "add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow"})
+
 
 def op(name: str, *args: Arg, kernel=None, varkw=None, aliases=(), count=None):
     """Register a shape rule under ``name`` (decorator). ``count(args, result)``

@@ -14,9 +14,15 @@ _NP_COMPARE = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal
                "ge": "greater_equal"}
 
 
+def _what(name) -> str:
+    """How messages name an operation that also has an operator: "`<` (lt)"."""
+    sym = {v: k for k, v in {**COMPARISONS, "&": "bitwise_and", "|": "bitwise_or", "~": "bitwise_not"}.items()}
+    return f"`{sym[name]}` ({name})" if name in sym else f"`{name}`"
+
+
 def _compare(name):
     def rule(r, a: TensorArg, b: TensorArg):
-        shape = r.broadcast(a.shape, b.shape, f"`{name}`")
+        shape = r.broadcast(a.shape, b.shape, _what(name))
         return Out(shape, "bool", flops=numel(shape))
 
     def kernel(k, a, b):
@@ -32,13 +38,13 @@ for _name in COMPARISONS.values():
 
 def _bitwise_dtype(r, name, *dtypes):
     if "float" in dtypes:
-        r.fail("SC308", f"`{name}` needs bool or int tensors, got float (NumPy refuses it)")
+        r.fail("SC308", f"{_what(name)} needs bool or int tensors, got float (NumPy refuses it)")
     return "int" if "int" in dtypes else "bool"
 
 
 def _bitwise(name, np_name):
     def rule(r, a: TensorArg, b: TensorArg):
-        shape = r.broadcast(a.shape, b.shape, f"`{name}`")
+        shape = r.broadcast(a.shape, b.shape, _what(name))
         return Out(shape, _bitwise_dtype(r, name, a.dtype, b.dtype), flops=numel(shape))
 
     def kernel(k, a, b):

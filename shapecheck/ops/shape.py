@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .core import (AXES, AXES_OPT, AXIS, DIM, DIMS, SHAPE, STR, TENSOR, TENSORS, Arg, Out, Variadic, axis, fixed, op,
-                   prod, promote)
+                   prod, promote, show_shape)
 
 
 @op("transpose", Arg("x", TENSOR), Arg("i", AXIS, -2), Arg("j", AXIS, -1),
@@ -405,18 +405,34 @@ def _index_kernel(k, x, items):
 @op("index", Arg("x", TENSOR), Arg("items", "subscripts"), kernel=_index_kernel)
 def index(r, x, items):
     """`x[i, a:b, :]`: an integer removes its axis; a slice keeps it, sized
-    `stop - start`. A bound that is provably negative counts from the end (as
-    in NumPy); one whose sign depends on the sizes is flagged, and so is a
-    position past the dimension."""
+    `stop - start`; `none` adds an axis of size 1; `...` stands for the axes
+    the other items leave (at most one). A bound that is provably negative
+    counts from the end (as in NumPy); one whose sign depends on the sizes is
+    flagged, and so is a position past the dimension."""
     from sympy import Integer, ceiling
 
+    n_ell = sum(1 for it in items if it is Ellipsis)
+    if n_ell > 1:
+        r.fail("SC304", "an index can have only one `...`")
+    used = [it for it in items if it is not Ellipsis and it is not None]
     shape = x.shape
-    if len(items) > len([d for d in shape if not isinstance(d, Variadic)]) and \
-            not any(isinstance(d, Variadic) for d in shape):
-        r.fail("SC304", f"too many indices ({len(items)}) for a tensor of rank {len(shape)}")
+    if len(used) > len(shape):      # (a *variadic counts once: indexing through it fails below)
+        r.fail("SC304", f"too many indices ({len(used)}) for a tensor of rank {len(shape)} {show_shape(shape)}")
+    if n_ell:     # `...` takes the axes the other items leave: as many full slices
+        at = items.index(Ellipsis)
+        items = list(items[:at]) + [(None, None, None)] * (len(shape) - len(used)) + list(items[at + 1:])
     out = []
-    for n, (d, it) in enumerate(zip(shape, items)):
+    n = 0
+    for it in items:
+        if it is None:
+            out.append(Integer(1))
+            continue
+        d = shape[n]
         if isinstance(d, Variadic):
+            if it == (None, None, None):
+                out.append(d)
+                n += 1
+                continue
             r.fail("SC304", f"cannot index through variadic {d}")
         if isinstance(it, tuple):
             start, stop, step = it
@@ -429,7 +445,8 @@ def index(r, x, items):
             out.append(stop - start if step == 1 else ceiling((stop - start) / step))
         else:
             _position(r, it, d, f"index {_show(it)} on axis {n}", False)
-    return Out(tuple(out) + tuple(shape[len(items):]), x.dtype)
+        n += 1
+    return Out(tuple(out) + tuple(shape[n:]), x.dtype)
 
 
 def _position(r, e, d, what, is_bound):
