@@ -962,7 +962,7 @@ def _first(out):
 _FREE = frozenset({"transpose", "permute", "reshape", "rearrange", "concat", "stack", "split", "index",
                    "embedding", "broadcast_to", "causal_mask", "sinusoidal", "where", "dropout",
                    "flatten", "unflatten", "squeeze", "unsqueeze", "expand", "repeat_interleave",
-                   "gather", "index_select", "scatter", "one_hot", "roll", "flip", "pad", "unfold",
+                   "gather", "index_select", "one_hot", "roll", "flip", "pad", "unfold",
                    "pixel_shuffle", "pixel_unshuffle", "arange", "tril", "triu"})
 _PER_OUTPUT = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "pow", "neg", "relu", "relu6", "gelu", "silu",
                          "tanh", "sigmoid", "exp", "log", "abs", "sqrt", "eq", "ne", "lt", "le", "gt", "ge",
@@ -970,8 +970,6 @@ _PER_OUTPUT = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "pow", "
                          "logical_not"})
 _PER_INPUT = {"sum": 1, "mean": 1, "max": 1, "min": 1, "softmax": 3, "log_softmax": 4, "layer_norm": 7,
               "rms_norm": 4, "argmax": 1, "argmin": 1, "topk": 1, "cumsum": 1, "cumprod": 1}
-#: input positions `interpolate` reads per output element and spatial axis
-_INTERPOLATE_TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 2, "bilinear": 2, "bicubic": 4, "trilinear": 2}
 
 
 def op_flops(name: str, args: list, out) -> Optional[int]:
@@ -995,11 +993,6 @@ def op_flops(name: str, args: list, out) -> Optional[int]:
         return _size(_first(out))
     if name in _PER_INPUT:
         return _PER_INPUT[name] * _size(args[0])
-    if name == "scatter_add":
-        return _size(args[2])           # one addition per index element
-    if name == "interpolate":
-        taps = _INTERPOLATE_TAPS.get(args[3], 0)
-        return 2 * taps ** (np.ndim(args[0]) - 2) * _size(out) if taps else 0
     if name == "masked_fill":
         return 0 if args[1] is None else _size(args[0])
     if name == "linear":

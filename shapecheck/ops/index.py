@@ -131,8 +131,11 @@ def _scatter(name, add):
 
     rule.__doc__ = (f"`{name}(x, axis, index, src)`: the shape of `x`; `index` (int) and `src` "
                     f"have the rank of `x`, each axis of `index` at most theirs (off `axis` for `x`).")
+    def count(args, out):          # scatter_add: one addition per index element
+        return int(args[2].size) if add else 0
+
     op(name, Arg("x", TENSOR), Arg("axis", AXIS), Arg("index", TENSOR), Arg("src", TENSOR),
-       kernel=kernel)(rule)
+       kernel=kernel, count=count)(rule)
 
 
 _scatter("scatter", False)

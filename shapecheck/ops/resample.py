@@ -38,8 +38,14 @@ def _interpolate_kernel(k, x, size, scale_factor, mode, align_corners):
     return y if _MODES[mode][1] == 0 else y.astype(k.dtype)     # the other modes compute floats
 
 
+def _interpolate_count(args, out) -> int:
+    taps = _MODES[args[3]][1]
+    return 2 * taps ** (len(args[0].shape) - 2) * int(out.size) if taps else 0
+
+
 @op("interpolate", Arg("x", TENSOR), Arg("size", DIMS, None), Arg("scale_factor", NUMBER, None),
-    Arg("mode", STR, "nearest"), Arg("align_corners", BOOL, None), kernel=_interpolate_kernel)
+    Arg("mode", STR, "nearest"), Arg("align_corners", BOOL, None), kernel=_interpolate_kernel,
+    count=_interpolate_count)
 def interpolate(r, x, size, scale, mode, align_corners):
     """`interpolate(x, size=none, scale_factor=none, mode="nearest")`: `[b, c, *spatial]` resized
     to `size` (one size for every spatial axis, or one each) or to `floor(d * scale_factor)`."""
