@@ -28,6 +28,11 @@ PUBLISHED = {
     "mobilenet_v2.shape": ("mobilenet_v2", 3_504_872, "torchvision mobilenet_v2"),
     "convnext_tiny.shape": ("convnext_tiny", 28_589_128, "torchvision convnext_tiny"),
     "efficientnet_b0.shape": ("efficientnet_b0", 5_288_548, "torchvision efficientnet_b0"),
+    "gpt2_kv_cache.shape": ("gpt2_kv_cache", 124_439_808, "HF GPT2LMHeadModel('gpt2'), one decoding step"),
+    "moe_top2.shape": ("moe_top2", 1_409_318_912,
+                       "HF MixtralSparseMoeBlock(Mixtral-8x7B config), counted from the module definition"),
+    "mamba.shape": ("mamba", 129_135_360,
+                    "HF MambaForCausalLM(state-spaces/mamba-130m-hf config), counted from the module definitions"),
 }
 
 
