@@ -442,14 +442,14 @@ def test_deep_call_trees_are_listed_up_to_a_cap(monkeypatch):
     """Blocks calling blocks twice, 14 deep: 2**14 instances; the rows stop at
     MAX_ROWS with a note, the totals still count every call."""
     sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    from bench_report import nested_spec
+    from bench_report_scale import nested_spec
     monkeypatch.setattr(R, "MAX_ROWS", 5_000)
     m = R.build(check_source(nested_spec(14), "deep.shape")).models[0]
     assert 4_000 <= len(m.rows) <= 5_000 + 20
     assert any("only the first" in n for n in m.notes)
-    assert m.params.value == 2 ** 14 * (16 * 16 + 16)         # f0's linear, at every leaf
+    assert m.params.value == 2 ** 14 * (8 * 8 + 8)            # b0's linear, at every leaf
     full = R.build(check_source(nested_spec(6), "deep.shape")).models[0]
-    assert sum(r.params_own.value for r in full.rows) == full.params.value == 2 ** 6 * (16 * 16 + 16)
+    assert sum(r.params_own.value for r in full.rows) == full.params.value == 2 ** 6 * (8 * 8 + 8)
     assert len([r for r in full.rows if r.kind == "call"]) == 2 ** 7 - 1
 
 
