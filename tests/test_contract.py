@@ -7,10 +7,6 @@ import pytest
 import shapecheck
 from conftest import LANGUAGE_MD
 
-pytestmark = pytest.mark.skipif(not os.path.exists(LANGUAGE_MD),
-                                reason="../shared/design/LANGUAGE.md is not beside this clone")
-
-
 def examples():
     text = open(LANGUAGE_MD, encoding="utf-8").read()
     return [b for b in re.findall(r"```\n(.*?)```", text, re.S) if re.search(r"^(model|block) ", b, re.M)]
