@@ -174,10 +174,10 @@ def test_a_symlink_out_of_the_project_is_refused(tmp_path, monkeypatch, capsys):
 
 
 def test_project_root_option_widens_the_boundary(tmp_path, monkeypatch, capsys):
-    (tmp_path / "shared.shape").write_text("dim shared_d = 4\n")
+    (tmp_path / "sibling.shape").write_text("dim shared_d = 4\n")
     proj = tmp_path / "proj"
     proj.mkdir()
-    (proj / "m.shape").write_text('use "../shared.shape"\nmodel m {\n    input x: [shared_d]\n    return x\n}\n')
+    (proj / "m.shape").write_text('use "../sibling.shape"\nmodel m {\n    input x: [shared_d]\n    return x\n}\n')
     monkeypatch.chdir(proj)
     (proj / "pyproject.toml").write_text("[tool.shapecheck]\n")
     assert lint(capsys, "m.shape")[0] == 1
