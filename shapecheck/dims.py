@@ -75,6 +75,62 @@ def dim(name: str) -> Symbol:
     return Symbol(name, integer=True, positive=True)
 
 
+class Pass(sympy.Dummy):
+    """The pass of a ``repeat i in n`` loop, counted from 1 (a positive integer,
+    as every symbol the prover knows): the spec's index ``i`` is ``pass - 1``.
+    It prints as the index (:func:`show` rewrites ``pass`` as ``i + 1``), and a
+    counterexample shows ``i``'s value."""
+
+    def __new__(cls, index: str, **assumptions):
+        return super().__new__(cls, index, integer=True, positive=True)
+
+    @property
+    def index_symbol(self) -> Symbol:
+        """The spec's 0-based index, for display only."""
+        return Symbol(self.name, integer=True, nonnegative=True)
+
+
+def pass_symbol(index: str) -> Pass:
+    """A fresh :class:`Pass` for a loop whose index is named ``index``."""
+    return Pass(index)
+
+
+def readable(e):
+    """``e`` in the terms of the spec's loop indices (each ``pass`` as ``i + 1``);
+    ``e`` itself when no loop pass occurs in it.
+
+    >>> p = pass_symbol("i")
+    >>> show(dim("c") + dim("g") * (p - 1))
+    'c + g*i'
+    """
+    if not isinstance(e, sympy.Basic):
+        return e
+    ps = e.atoms(Pass)
+    if not ps:
+        return e
+    return sympy.expand(e.xreplace({p: p.index_symbol + 1 for p in ps}))
+
+
+def over_passes(e, loops):
+    """``e`` (a count for one execution) summed over every pass of ``loops``
+    (``(pass symbol or None, count)`` pairs, outermost first): a closed form
+    where sympy finds one (polynomials in the pass always have one).
+
+    >>> p, n = pass_symbol("i"), dim("n")
+    >>> over_passes(dim("c") + (p - 1), ((p, n),)).expand()
+    c*n + n**2/2 - n/2
+    >>> over_passes(Integer(3), ((None, n), (None, Integer(2))))
+    6*n
+    """
+    e = as_expr(e)
+    for sym, count in reversed(tuple(loops)):
+        if sym is not None and e.has(sym):
+            e = sympy.summation(sympy.expand(e), (sym, 1, count))
+        else:
+            e = e * count
+    return e
+
+
 class DimError(Exception):
     """A dimension expression that cannot be built (e.g. a power too large)."""
 
@@ -151,6 +207,7 @@ def show(e) -> str:
     """
     if isinstance(e, int):
         return str(e)
+    e = readable(e)
     # the language's own syntax: `ceil`, one space around every `/`
     return _SLASH.sub(" / ", _PRINTER.doprint(e))
 
@@ -1217,7 +1274,8 @@ def _display(env: Optional[dict], syms) -> Optional[dict]:
     if env is None:
         return None
     shown = {s: v for s, v in env.items() if s in syms} or env
-    return {s.name: v for s, v in sorted(shown.items(), key=lambda kv: kv[0].name)}
+    # a loop's pass counts from 1: the message shows the spec's index, from 0
+    return {s.name: v - 1 if isinstance(s, Pass) else v for s, v in sorted(shown.items(), key=lambda kv: kv[0].name)}
 
 
 def _by_sum(k: int, top: int):

@@ -340,11 +340,19 @@ class _Runner:
             if self.steps + n > MAX_RUN_STEPS:
                 raise ExecError(st.count.span, f"the repeat count is {n:,}: more passes than a numeric run makes "
                                                f"(at most {MAX_RUN_STEPS:,} statements); bind a smaller size")
-            for _ in range(n):
+            saved = frame.dims.get(st.index) if st.index is not None else None
+            for k in range(n):
                 self.step(st.count.span)
+                if st.index is not None:
+                    frame.dims[st.index] = k      # `repeat i in n`: i = 0, 1, ..., n - 1
                 self.run_body(frame, st.body)
                 if frame.returns is not None:
-                    return
+                    break
+            if st.index is not None:
+                if saved is None:
+                    frame.dims.pop(st.index, None)
+                else:
+                    frame.dims[st.index] = saved
             return
         if isinstance(st, (ir.Input, ir.ParamDecl)):
             shape = self.eval_shape(frame, st.shape)

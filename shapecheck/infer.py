@@ -7,7 +7,9 @@ once, with a loop-invariance check, never unrolled.
 """
 from __future__ import annotations
 
+import copy
 import difflib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -16,7 +18,8 @@ from sympy import Integer
 
 from . import ir
 from .diagnostics import Note, Reporter
-from .dims import PROVED, REFUTED, DimError, Facts, Relation, as_expr, expand, generic, mod, power, show, subs
+from .dims import (PROVED, REFUTED, DimError, Facts, Relation, as_expr, expand, generic, mod, over_passes,
+                   pass_symbol, power, show, subs)
 from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
 from .ops import core as K
 from .skeleton import let_order
@@ -84,6 +87,10 @@ class Node:
     stmt: object = field(default=None, compare=False, repr=False)   # the ir statement
     #: per axis: (Span, what) that introduced the dimension, or None
     origins: tuple = field(default=(), compare=False, repr=False)
+    #: the loops around the statement, outermost first: ``(pass symbol or None, count)``
+    #: (``repeat`` is the number of executions they make; ``params`` and ``flops``,
+    #: for one execution, may depend on a pass: :func:`shapecheck.dims.over_passes`)
+    loops: tuple = field(default=(), compare=False, repr=False)
 
     def shape_str(self) -> str:
         return "?" if self.shape is None else K.show_shape(self.shape)
@@ -103,6 +110,7 @@ class CallSite:
     params: object = Integer(0)   # the callee's parameters, one call, in its own symbols (subst sigma)
     flops: object = Integer(0)    # the callee's FLOPs, one call, in its own symbols
     call: object = None           # the ir.CallId of this call
+    loops: tuple = ()             # the caller's loops at the call (Node.loops)
 
 
 def iter_nodes(items):
@@ -114,10 +122,12 @@ def iter_nodes(items):
             continue
         sigma, var_sigma = it.sigma, it.var_sigma
         for n in iter_nodes(it.items):
+            loops = it.loops + tuple((sym, _subst(c, sigma)) for sym, c in n.loops)
             yield Node(it.prefix + n.path[1:], n.name, n.op, n.span,
                        None if n.shape is None else _subst_shape(n.shape, sigma, var_sigma),
                        n.dtype, _subst(n.params, sigma), _subst(n.flops, sigma),
-                       it.mult * _subst(n.repeat, sigma), (it.call,) + n.calls, n.stmt, n.origins)
+                       executions(loops) if _indexed(loops) else it.mult * _subst(n.repeat, sigma),
+                       (it.call,) + n.calls, n.stmt, n.origins, loops)
 
 
 @dataclass
@@ -178,6 +188,20 @@ def check_program(program, reporter: Reporter) -> Checked:
 _GLOBALS = ir.Block("<globals>", (), None, (), True, Span("<globals>", 1, 1, 1, 2), Span("<globals>", 1, 1, 1, 2))
 
 
+#: ``repeat ... in`` loops carrying a value, nested: each level analyses its body
+#: once more (its quiet first pass), so the work doubles per level
+MAX_PROBE_DEPTH = 8
+
+
+def _indexed(loops) -> bool:
+    return any(sym is not None for sym, _ in loops)
+
+
+def executions(loops):
+    """How many times a statement inside ``loops`` runs."""
+    return over_passes(Integer(1), loops)
+
+
 class Abort(Exception):
     """Stop checking the current operation (the problem was already reported)."""
 
@@ -194,7 +218,8 @@ class Frame:
         self.dims: dict = {}          # local dimension names -> expr (generics, dim params, lets)
         self.generic: set = set()     # symbols that are generic in this block
         self.variadics: set = set()
-        self.mult = Integer(1)
+        self.mult = Integer(1)        # executions per run of the frame (over_passes(1, loops))
+        self.loops: tuple = ()        # the enclosing `repeat`s: (pass symbol or None, count), outermost first
         self.params = Integer(0)
         self.flops = Integer(0)
         self.buffers = Integer(0)     # running statistics and other non-parameter state
@@ -210,15 +235,43 @@ class Frame:
         self.stmt_flops: list = []
 
     def cost(self, params, flops, buffers=0):
-        """Count what an operation or call creates and computes (``mult`` times)."""
+        """Count what an operation or call creates and computes (``mult`` times,
+        or summed over the passes of the loops where it depends on one)."""
         if buffers != 0:
-            self.buffers += self.mult * buffers
+            self.buffers += self.total(buffers)
         if params != 0:
-            self.params += self.mult * params
+            self.params += self.total(params)
             self.stmt_params.append(params)
         if flops != 0:
-            self.flops += self.mult * flops
+            self.flops += self.total(flops)
             self.stmt_flops.append(flops)
+
+    def total(self, e):
+        """``e`` (one execution) over every execution the enclosing loops make."""
+        if _indexed(self.loops):
+            return over_passes(e, self.loops)
+        return self.mult * e
+
+    @contextmanager
+    def loop(self, sym, count):
+        """Inside a ``repeat`` of ``count`` passes (``sym``: its pass symbol, or None)."""
+        saved = self.mult, self.loops
+        self.loops = self.loops + ((sym, count),)
+        self.mult = executions(self.loops) if _indexed(self.loops) else self.mult * count
+        try:
+            yield
+        finally:
+            self.mult, self.loops = saved
+
+    def fork(self) -> "Frame":
+        """A copy to analyse a body on without changing this frame (its costs,
+        nodes and preconditions start empty)."""
+        f = copy.copy(self)
+        f.vars, f.dims, f.assigned_at = dict(self.vars), dict(self.dims), dict(self.assigned_at)
+        f.generic, f.variadics = set(self.generic), set(self.variadics)
+        f.params = f.flops = f.buffers = Integer(0)
+        f.nodes, f.preconds, f.stmt_params, f.stmt_flops = [], [], [], []
+        return f
 
 
 class Checker:
@@ -228,6 +281,7 @@ class Checker:
         self.summaries: dict = {}
         self.in_progress: list = []
         self.call_cache: dict = {}     # id(statement) -> its block calls (ir.call_id)
+        self.probe_depth = 0           # quiet first passes of `repeat ... in` under way (first_pass)
         self.global_facts = Facts.build([rel for rel, _ in scope.relations])
 
     # -- reporting helpers --------------------------------------------------------------------
@@ -517,7 +571,7 @@ class Checker:
         n = K.prod(list(shape)) if counts else Integer(0)
         frame.cost(n, Integer(0))
         frame.nodes.append(Node(frame.path, st.name, what, st.span, shape, dtype, n, Integer(0), frame.mult,
-                                stmt=st))
+                                stmt=st, loops=frame.loops))
 
     def check_positive_dims(self, frame, shape, shape_ir: ir.Shape):
         """Every dimension of a declared shape must be at least 1."""
@@ -573,7 +627,7 @@ class Checker:
                 frame.nodes.append(Node(frame.path, name, op, st.span, v.shape, v.dtype,
                                         params if i == 0 else Integer(0),
                                         flops if i == 0 else Integer(0), frame.mult, stmt=st,
-                                        origins=v.origins))
+                                        origins=v.origins, loops=frame.loops))
 
     def check_annotation(self, frame, st: ir.Assign, v):
         ann = st.annotation
@@ -668,6 +722,10 @@ class Checker:
                                 [Note(sh.span, "the declared result shape")])
 
     def do_repeat(self, frame: Frame, st: ir.Repeat):
+        """``repeat n { ... }``: the body is analysed once, never unrolled. A value
+        carried around the loop must keep its shape; with ``repeat i in n`` it may
+        instead grow by the same amount every pass, which is proved by induction
+        (see :meth:`indexed_repeat`)."""
         n = self.eval_dim(frame, st.count, "`repeat`")
         if n is None:
             return
@@ -679,13 +737,11 @@ class Checker:
         elif res.status != PROVED:
             self.report("SC505", _span(st.count), f"cannot prove the repeat count {_s(n)} is at least 1; "
                                                   f"add `require {_s(n)} >= 1` to settle it")
+        if st.index is not None:
+            return self.indexed_repeat(frame, st, n)
         before = dict(frame.vars)
-        saved = frame.mult
-        frame.mult = frame.mult * n
-        try:
+        with frame.loop(None, n):
             self.run_body(frame, st.body)
-        finally:
-            frame.mult = saved
         for name, old in before.items():
             new = frame.vars.get(name)
             if isinstance(old, DimV) and isinstance(new, DimV) and new is not old:
@@ -696,7 +752,9 @@ class Checker:
                                 frame.assigned_at.get(name, st.span),
                                 f"`{name}` is {_s(new.expr)} after one pass of `repeat {_s(n)}` but "
                                 f"{_s(old.expr)} before it{fa}",
-                                [Note(st.span, "a value carried around the loop must not change")],
+                                [Note(st.span, "a value carried around the loop must not change"),
+                                 Note(None, "to let it grow by the same amount each pass, name the pass "
+                                            "index: `repeat i in ...`")],
                                 _evidence(frame, Relation("==", old.expr, new.expr), res)
                                 if res.status == REFUTED else None)
                 continue
@@ -708,7 +766,136 @@ class Checker:
             self.compare_shapes(frame, new, old.shape, old.dtype, span, "SC404",
                                 f"`{name}` is {K.show_shape(new.shape)} after one pass of `repeat {_s(n)}` "
                                 f"but {K.show_shape(old.shape)} before it",
-                                [Note(st.span, "a tensor carried around the loop must keep its shape")])
+                                [Note(st.span, "a tensor carried around the loop must keep its shape"),
+                                 Note(None, "to let it grow by the same amount each pass, name the pass "
+                                            "index: `repeat i in ...`")])
+
+    def indexed_repeat(self, frame: Frame, st: ir.Repeat, n):
+        """``repeat i in n { ... }``, by induction over the pass ``p = i + 1``.
+
+        1. A quiet first pass (``i = 0``, nothing reported, nothing counted) gives
+           each carried value's growth per pass, ``delta = after - before``.
+        2. The hypothesis: at the start of pass ``p`` a carried value is
+           ``before + (p - 1)*delta``. The body is analysed once under it, with
+           ``1 <= p <= n`` among the facts, and everything it reports is reported.
+        3. The step: after pass ``p`` the value must be ``before + p*delta``
+           (proved, else SC404, or SC501 when undecided). The value after the
+           loop is then ``before + n*delta``; parameters and FLOPs are sums over
+           the passes (closed forms: :func:`shapecheck.dims.over_passes`)."""
+        name = st.index
+        if name in frame.vars or name in frame.dims or self.global_lookup(name) is not None:
+            self.report("SC102", st.index_span, f"`{name}` is already defined; the pass index of `repeat` "
+                                                f"needs a name of its own")
+        p = pass_symbol(name)
+        before = dict(frame.vars)
+        saved_dim = frame.dims.get(name)
+        carried = _assigned_in(st.body) & set(before)
+        delta: dict = {}
+        if carried:
+            if self.probe_depth >= MAX_PROBE_DEPTH:
+                self.report("SC005", st.span, f"`repeat ... in` loops that carry a value nested deeper than "
+                                              f"{MAX_PROBE_DEPTH} levels")
+                return
+            first = self.first_pass(frame, st, name)
+            for v in sorted(carried):
+                delta[v] = _growth(before[v], first.get(v))
+        # the hypothesis, and the pass analysed once under it
+        for v, d in delta.items():
+            if d is not None:
+                frame.vars[v] = _advance(before[v], d, p - 1)
+        entry = {v: frame.vars[v] for v in before}
+        frame.dims[name] = p - 1
+        saved_facts = frame.facts
+        frame.facts = Facts.build(list(frame.facts.relations) + [Relation("<=", p, n)])
+        try:
+            with frame.loop(p, n):
+                self.run_body(frame, st.body)
+            # the induction step
+            for v, old in before.items():
+                new = frame.vars.get(v)
+                if new is entry[v] or old is POISON or new is POISON:
+                    continue
+                d = delta.get(v)
+                self.check_step(frame, st, v, old, new, d, p, n)
+        finally:
+            frame.facts = saved_facts
+        # after the loop: the values of the last pass (p = n)
+        last = {p: n}
+        if saved_dim is None:
+            frame.dims.pop(name, None)
+        else:
+            frame.dims[name] = saved_dim
+        for v, val in list(frame.vars.items()):
+            if isinstance(val, DimV) and val.expr.has(p):
+                frame.vars[v] = DimV(subs(val.expr, last))
+            elif isinstance(val, Tensor) and val.shape is not None and any(
+                    isinstance(x, sympy.Basic) and x.has(p) for x in val.shape):
+                frame.vars[v] = Tensor(tuple(subs(x, last) if isinstance(x, sympy.Basic) else x
+                                             for x in val.shape), val.dtype, val.origins)
+        for k, e in list(frame.dims.items()):
+            if isinstance(e, sympy.Basic) and e.has(p):
+                frame.dims[k] = subs(e, last)
+
+    def first_pass(self, frame: Frame, st: ir.Repeat, name: str) -> dict:
+        """The variables after a quiet analysis of the body at ``i = 0``: on a copy
+        of the frame, by a checker that reports into a discarded reporter."""
+        quiet = copy.copy(self)
+        quiet.r = Reporter()
+        quiet.summaries = dict(self.summaries)
+        quiet.in_progress = list(self.in_progress)
+        quiet.probe_depth = self.probe_depth + 1
+        f = frame.fork()
+        f.dims[st.index] = Integer(0)
+        with f.loop(None, Integer(1)):
+            quiet.run_body(f, st.body)
+        return f.vars
+
+    def check_step(self, frame: Frame, st: ir.Repeat, v: str, old, new, d, p, n):
+        """The induction step for carried value ``v``: after pass ``p`` it is
+        ``old + p*d`` (``d`` None: its first pass changed its kind or rank)."""
+        span = frame.assigned_at.get(v, st.span)
+        loop = f"`repeat {st.index} in {_s(n)}`"
+        grows = d is not None and any(x != 0 for x in (d if isinstance(d, tuple) else (d,)))
+        note = Note(st.span, "a value carried around the loop must grow by the same amount each pass "
+                             "(an affine function of the pass index)" if grows else
+                             "a value carried around the loop must keep its shape or grow by the same "
+                             "amount each pass")
+        if isinstance(old, DimV) and isinstance(new, DimV):
+            want = old.expr + p * (d if d is not None else 0)
+            res = frame.facts.equal(new.expr, want)
+            if res.status != PROVED:
+                fa = f" ({res.fails_at()})" if res.counterexample else ""
+                self.report("SC404" if res.status == REFUTED else "SC501", span,
+                            f"`{v}` is {_s(new.expr)} after pass {st.index} of {loop}, but "
+                            f"{_s(want)} by the growth of its first pass{fa}", [note],
+                            _evidence(frame, Relation("==", new.expr, want), res)
+                            if res.status == REFUTED else None)
+            return
+        if not (isinstance(old, Tensor) and isinstance(new, Tensor)):
+            return
+        if d is None:
+            self.compare_shapes(frame, new, old.shape, old.dtype, span, "SC404",
+                                f"`{v}` is {K.show_shape(new.shape)} after pass {st.index} of {loop} but "
+                                f"{K.show_shape(old.shape)} before it", [note])
+            return
+        want = _advance(old, d, p).shape
+        if self.compare_shapes(frame, new, want, old.dtype, span, "SC404",
+                               f"`{v}` is {K.show_shape(new.shape)} after pass {st.index} of {loop}, but "
+                               f"{K.show_shape(want)} by the growth of its first pass", [note]):
+            # a shrinking value must stay a size until the last pass
+            end = _advance(old, d, n).shape
+            for axis, (x, dx) in enumerate(zip(end, d)):
+                if isinstance(x, Variadic) or dx == 0:
+                    continue
+                res = frame.facts.positive(x)
+                if res.status == PROVED:
+                    continue
+                fa = f" ({res.fails_at()})" if res.counterexample else ""
+                self.report("SC404" if res.status == REFUTED else "SC503", span,
+                            f"dimension {axis} of `{v}` is {_s(x)} after the {loop} loop, which can be less "
+                            f"than 1{fa}", [note],
+                            _evidence(frame, Relation(">=", x, Integer(1)), res) if res.status == REFUTED
+                            else None)
 
     # -- shapes and dimension expressions ----------------------------------------------------------
     def eval_shape(self, frame, sh: ir.Shape) -> Optional[tuple]:
@@ -1209,7 +1396,7 @@ class Checker:
         frame.cost(_subst(summ.param_count, sigma), _subst(summ.flops, sigma), _subst(summ.buffer_count, sigma))
         cid = ir.call_id(frame.block.name, frame.stmt, e, self.scope.blocks, self.call_cache)
         frame.nodes.append(CallSite(frame.path + (cid.label,), tuple(summ.nodes), dict(sigma), dict(var_sigma),
-                                    frame.mult, summ.param_count, summ.flops, cid))
+                                    frame.mult, summ.param_count, summ.flops, cid, frame.loops))
         if summ.returns is None:
             return POISON
         outs = []
@@ -1548,3 +1735,44 @@ def _solve_linear(expected, actual, unbound):
         return None
     a, b = poly.all_coeffs()
     return s, sympy.expand((actual - b) / a) if a != 1 else sympy.expand(actual - b)
+
+
+# ---- `repeat i in n`: growth by induction -------------------------------------------------
+
+
+def _assigned_in(body) -> set:
+    """The names a loop body assigns (nested `repeat` bodies included)."""
+    out = set()
+    for st in body:
+        for node in ir.walk(st):
+            if isinstance(node, ir.Assign):
+                out.update(node.targets)
+    return out
+
+
+def _growth(old, new):
+    """How a carried value changed over one pass: per axis for a tensor, one
+    expression for a dimension; None when its kind or rank changed."""
+    if isinstance(old, DimV) and isinstance(new, DimV):
+        return expand(new.expr - old.expr)
+    if not (isinstance(old, Tensor) and isinstance(new, Tensor)) or old.shape is None or new.shape is None:
+        return None
+    if len(old.shape) != len(new.shape):
+        return None
+    out = []
+    for a, b in zip(old.shape, new.shape):
+        if isinstance(a, Variadic) or isinstance(b, Variadic):
+            if a != b:
+                return None
+            out.append(Integer(0))
+        else:
+            out.append(expand(b - a))
+    return tuple(out)
+
+
+def _advance(old, d, k):
+    """``old`` grown ``k`` times by ``d``."""
+    if isinstance(old, DimV):
+        return DimV(expand(old.expr + k * d))
+    return Tensor(tuple(a if isinstance(a, Variadic) else expand(a + k * x) for a, x in zip(old.shape, d)),
+                  old.dtype, old.origins)

@@ -164,9 +164,13 @@ class Return:
 
 @dataclass(frozen=True)
 class Repeat:
+    """``repeat n { ... }``, or ``repeat i in n { ... }`` naming the pass index
+    ``i`` (0, 1, ..., n - 1 in the body; ``index_span`` is where it is named)."""
     count: Expr
     body: tuple["Stmt", ...]
     span: Span
+    index: Optional[str] = None
+    index_span: Optional[Span] = None
 
 
 @dataclass(frozen=True)

@@ -84,12 +84,14 @@ class _Lowerer:
         if kind == "return_stmt":
             return ir.Return(tuple(self.expr(v, 0) for v in s.children), sp)
         if kind == "repeat_stmt":
-            count, body = s.children
+            index, count, body = s.children
             if self.repeat_depth >= MAX_NESTING:
                 raise LimitError(sp, f"`repeat` nested deeper than {MAX_NESTING} levels")
             self.repeat_depth += 1
             try:
-                return ir.Repeat(self.expr(count, 0), self.body(body), sp)
+                return ir.Repeat(self.expr(count, 0), self.body(body), sp,
+                                 None if index is None else str(index),
+                                 None if index is None else self.span(index))
             finally:
                 self.repeat_depth -= 1
         if kind == "input_stmt":

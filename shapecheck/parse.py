@@ -11,7 +11,7 @@ from .span import Span
 MAX_SOURCE_BYTES = 5_000_000
 
 #: Words the language keeps for itself (docs/language.md, "Reserved words").
-RESERVED = frozenset("dim let require block model input param return repeat use "
+RESERVED = frozenset("dim let require block model input param return repeat in use "
                      "true false none int float bool".split())
 
 

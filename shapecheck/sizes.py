@@ -44,13 +44,28 @@ def estimate_bytes(model, values: dict) -> int:
     for n in model.nodes:
         if n.shape is None or any(isinstance(d, Variadic) for d in n.shape):
             continue
-        size = 1
-        for d in n.shape:
-            size *= max(0, int(evaluate(d, env)))
+        size = 0
+        for penv in _pass_ends(getattr(n, "loops", ()), env):
+            one = 1
+            for d in n.shape:
+                one *= max(0, int(evaluate(d, penv)))
+            size = max(size, one)
         key = (n.path, n.name, n.span.line)
         acts[key] = max(acts.get(key, 0), size)
     biggest = max(acts.values(), default=0)
     return BYTES_PER_ELEMENT * (total_params + sum(acts.values()) + 4 * biggest)
+
+
+def _pass_ends(loops, env):
+    """``env`` with every `repeat i in n` pass of ``loops`` at its first and at its
+    last value (a shape that grows or shrinks with the pass is largest at an end)."""
+    from .dims import evaluate
+    envs = [env]
+    for sym, count in loops:
+        if sym is None:
+            continue
+        envs = [{**e, sym: p} for e in envs for p in {1, max(1, int(evaluate(count, e)))}]
+    return envs
 
 
 def _env(model, values):

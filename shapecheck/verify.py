@@ -149,13 +149,15 @@ def _compare(model, execution, model_span, compare_flops: bool = True):
             skip.add(key)
             continue
         try:
-            shape = tuple(_int(evaluate(d, env)) for d in n.shape)
-            times = _int(evaluate(n.repeat, env))
+            # a shape that depends on a `repeat i in n` pass: compared at each pass
+            for penv, times in _passes(getattr(n, "loops", ()), env, n.shape):
+                shape = tuple(_int(evaluate(d, penv)) for d in n.shape)
+                expected.setdefault(key, Counter())[shape] += times
+                shown.setdefault(key, {})[shape] = _show(n.shape)
         except Exception:   # an inferred expression that does not evaluate here
+            expected.pop(key, None)
             skip.add(key)
             continue
-        expected.setdefault(key, Counter())[shape] += times
-        shown.setdefault(key, {})[shape] = _show(n.shape)
     dtypes = {X.node_key(n): n.dtype for n in model.nodes}
     actual: dict = {}
     diags = []
@@ -220,6 +222,34 @@ def _compare(model, execution, model_span, compare_flops: bool = True):
     for prob in execution.problems:
         diags.append((("problem", prob.span), _exec_diag(prob, f"the NumPy run {at}: ")))
     return diags
+
+
+def _passes(loops, env: dict, exprs):
+    """``(env, executions)`` for each combination of the loop passes that ``exprs``
+    (or an inner loop's count) depend on, the other loops counted as multiplicity:
+    one pair, ``(env, repeat)``, when nothing depends on a pass."""
+    from .dims import evaluate
+    loops = tuple(loops)
+
+    def uses(sym, k) -> bool:
+        if sym is None:
+            return False
+        return any(getattr(e, "has", None) and e.has(sym) for e in exprs) or \
+            any(c.has(sym) for _, c in loops[k + 1:] if hasattr(c, "has"))
+
+    def rec(k, env, mult):
+        if k == len(loops):
+            yield env, mult
+            return
+        sym, count = loops[k]
+        c = _int(evaluate(count, env))
+        if not uses(sym, k):
+            yield from rec(k + 1, env, mult * c)
+            return
+        for p in range(1, c + 1):            # the pass symbol counts from 1 (i = p - 1)
+            yield from rec(k + 1, {**env, sym: p}, mult)
+
+    yield from rec(0, env, 1)
 
 
 def _variadic_blocks(prog) -> bool:
