@@ -41,7 +41,7 @@ import sympy
 
 from . import formula as F
 from . import ir
-from .dims import as_expr, dim, evaluate, show, subs
+from .dims import as_expr, dim, evaluate, over_passes, show, subs
 from .infer import CallSite
 
 #: bytes per element of each dtype (activation and parameter memory)
@@ -152,6 +152,8 @@ class Row:
     param_bytes: Quantity       # own parameters x dtype size
     calls: tuple = ()           # names of the blocks the statement calls
     stmt: object = field(default=None, repr=False, compare=False)   # the ir statement (not for a call)
+    #: a shape that depends on a `repeat i in n` pass: its value at the first and at the last pass
+    value_range: Optional[tuple] = None
 
     @property
     def depth(self) -> int:
@@ -165,6 +167,9 @@ class Row:
         return "" if self.shape is None else "[" + ", ".join(self.shape) + "]"
 
     def value_text(self) -> str:
+        if self.value is None and self.value_range is not None:
+            first, last = ("[" + ", ".join(str(v) for v in x) + "]" for x in self.value_range)
+            return f"{first} … {last}"
         return "" if self.value is None else "[" + ", ".join(str(v) for v in self.value) + "]"
 
     def inputs_text(self) -> str:
@@ -331,6 +336,19 @@ class _Builder:
         self.limit = None
         self._frame_cache: dict = {}
         self._q_cache: dict = {}
+        self._over_cache: dict = {}
+
+    def over(self, expr, loops):
+        """``expr`` (one execution) over every execution of ``loops``."""
+        if not loops:
+            return expr
+        if not any(sym is not None for sym, _ in loops):
+            return sympy.Mul(*(c for _, c in loops)) * expr
+        key = (expr, loops)
+        got = self._over_cache.get(key)
+        if got is None:
+            got = self._over_cache[key] = over_passes(expr, loops)
+        return got
 
     # quantities, cached by expression (the same instantiated cost recurs across call sites)
     def q(self, expr) -> Quantity:
@@ -364,11 +382,11 @@ class _Builder:
             f_calls = sympy.Add(*(subs(c.flops, c.sigma) for c in cs))
             own_p = sympy.expand(n0.params - p_calls)
             own_f = sympy.expand(n0.flops - f_calls)
-            p_sum += n0.params * n0.repeat
-            f_sum += n0.flops * n0.repeat
+            p_sum += self.over(n0.params, n0.loops)
+            f_sum += self.over(n0.flops, n0.loops)
             out.append((cs, nodes, own_p, own_f))
-        ret_calls_p = sympy.Add(*(subs(c.params, c.sigma) * c.mult for c in trailing))
-        ret_calls_f = sympy.Add(*(subs(c.flops, c.sigma) * c.mult for c in trailing))
+        ret_calls_p = sympy.Add(*(self.over(subs(c.params, c.sigma), c.loops) for c in trailing))
+        ret_calls_f = sympy.Add(*(self.over(subs(c.flops, c.sigma), c.loops) for c in trailing))
         ret_p = sympy.expand(total_params - p_sum - ret_calls_p)
         ret_f = sympy.expand(total_flops - f_sum - ret_calls_f)
         res = (out, trailing, ret_p, ret_f)
@@ -377,7 +395,8 @@ class _Builder:
 
     def walk(self, items, block, S, VS, base, path, level, total_params, total_flops):
         """Rows of one frame instance: ``S``/``VS`` take the frame's symbols to
-        the model's, ``base`` is how often the frame runs per forward pass."""
+        the model's, ``base`` the loops (``Node.loops``, in the model's symbols)
+        around the frame's runs per forward pass."""
         if len(self.rows) >= MAX_ROWS:
             self.truncated = True
             return
@@ -414,7 +433,7 @@ class _Builder:
         scope_shapes = self.param_shapes(block, S, VS) if block is not None else {}
         for cs, nodes, own_p, own_f in groups:
             n0 = nodes[0]
-            rep = base * subs(n0.repeat, S)
+            rep = base + _inst_loops(n0.loops, S)
             st = n0.stmt
             inputs = self.inputs_of(st, scope_shapes)
             callees = tuple(c.call.callee for c in cs)
@@ -429,16 +448,16 @@ class _Builder:
                 self.call_row(c, S, VS, base, path, level + 1)
         ret = _return_of(block)
         inputs = self.inputs_of(ret, scope_shapes)
-        p_tot = ret_p + sympy.Add(*(subs(c.params, c.sigma) * c.mult for c in trailing))
-        f_tot = ret_f + sympy.Add(*(subs(c.flops, c.sigma) * c.mult for c in trailing))
+        p_tot = ret_p + sympy.Add(*(self.over(subs(c.params, c.sigma), c.loops) for c in trailing))
+        f_tot = ret_f + sympy.Add(*(self.over(subs(c.flops, c.sigma), c.loops) for c in trailing))
         span = ret.span if ret is not None else None
-        pb = _inst(ret_p, S) * base * DTYPE_BYTES["float"]
+        pb = self.over(_inst(ret_p, S), base) * DTYPE_BYTES["float"]
         self.pbytes.append(pb)
         self.rows.append(Row(
             "return", path, level, "return", "return", span.file if span else "", span.line if span else 0,
-            span.end_line if span else 0, None, "", None, inputs, self.q(base),
-            self.q(_inst(ret_p, S) * base), self.q(_inst(p_tot, S) * base),
-            self.q(_inst(ret_f, S) * base), self.q(_inst(f_tot, S) * base), self.q(_ZERO),
+            span.end_line if span else 0, None, "", None, inputs, self.q(self.over(_ONE, base)),
+            self.q(self.over(_inst(ret_p, S), base)), self.q(self.over(_inst(p_tot, S), base)),
+            self.q(self.over(_inst(ret_f, S), base)), self.q(self.over(_inst(f_tot, S), base)), self.q(_ZERO),
             self.q(pb), tuple(c.call.callee for c in trailing), ret))
         for c in trailing:
             self.call_row(c, S, VS, base, path, level + 1)
@@ -446,21 +465,22 @@ class _Builder:
     def call_row(self, c, S, VS, base, path, level):
         S2 = {k: _inst(v, S) for k, v in c.sigma.items()}
         VS2 = {k: tuple(x for d in v for x in _inst_dim(d, S, VS)) for k, v in c.var_sigma.items()}
-        base2 = base * subs(c.mult, S)
+        base2 = base + _inst_loops(c.loops, S)
         callee = path + (c.prefix[-1],)
         name = c.call.callee
         block = self.blocks.get(name)
-        p_tot = _inst(subs(c.params, c.sigma), S) * base2
-        f_tot = _inst(subs(c.flops, c.sigma), S) * base2
+        p_tot = self.over(_inst(subs(c.params, c.sigma), S), base2)
+        f_tot = self.over(_inst(subs(c.flops, c.sigma), S), base2)
         span = block.name_span if block is not None else None
         self.rows.append(Row(
             "call", callee, level, name, "call", c.call.span.file, c.call.span.line,
-            c.call.span.end_line, None, "", None, (), self.q(base2), self.q(_ZERO), self.q(p_tot),
+            c.call.span.end_line, None, "", None, (), self.q(self.over(_ONE, base2)), self.q(_ZERO), self.q(p_tot),
             self.q(_ZERO), self.q(f_tot), self.q(_ZERO), self.q(_ZERO), (name,)))
         self.walk(c.items, block, S2, VS2, base2, callee, level + 1, c.params, c.flops)
 
     def tensor_row(self, n, path, level, rep, S, VS, inputs, own_p, own_f, tot_p, tot_f, callees):
-        shape = value = None
+        """``rep``: the loops around this execution of the statement (model symbols)."""
+        shape = value = value_range = None
         numel = None
         if n.shape is not None:
             dims_ = [d for x in n.shape for d in _inst_dim(x, S, VS)]
@@ -468,24 +488,27 @@ class _Builder:
             if all(isinstance(d, sympy.Basic) for d in dims_):
                 vals = [_value(d, self.env) for d in dims_]
                 value = None if any(v is None for v in vals) else tuple(vals)
+                if value is None:
+                    value_range = _pass_range(dims_, rep, self.env)
                 numel = sympy.Mul(*dims_) if dims_ else _ONE
         kind = n.op if n.op in ("input", "param") else "tensor"
-        own_p_i = _inst(own_p, S) * rep
+        own_p_i = self.over(_inst(own_p, S), rep)
         bytes_per = DTYPE_BYTES.get(n.dtype, 4)
         if kind == "param" or numel is None:
             mem = _ZERO
         else:
             per = numel * bytes_per
             self.mem.append((rep, per))
-            mem = per * rep
+            mem = self.over(per, rep)
             if kind == "input":
-                self.ibytes.append(per * rep)
+                self.ibytes.append(mem)
         pb = own_p_i * (bytes_per if kind == "param" else DTYPE_BYTES["float"])
         self.pbytes.append(pb)
         self.rows.append(Row(
             kind, path, level, n.name, n.op, n.span.file, n.span.line, n.span.end_line, shape, n.dtype, value,
-            inputs, self.q(rep), self.q(own_p_i), self.q(_inst(tot_p, S) * rep),
-            self.q(_inst(own_f, S) * rep), self.q(_inst(tot_f, S) * rep), self.q(mem), self.q(pb), callees, n.stmt))
+            inputs, self.q(self.over(_ONE, rep)), self.q(own_p_i), self.q(self.over(_inst(tot_p, S), rep)),
+            self.q(self.over(_inst(own_f, S), rep)), self.q(self.over(_inst(tot_f, S), rep)), self.q(mem),
+            self.q(pb), callees, n.stmt, value_range))
 
     def shape_text(self, shape, S, VS) -> str:
         dims_ = [d for x in shape for d in _inst_dim(x, S, VS)]
@@ -519,6 +542,33 @@ class _Builder:
 
 def _inst(e, S):
     return subs(e, S) if S else as_expr(e)
+
+
+def _inst_loops(loops, S) -> tuple:
+    """A frame's loops (``Node.loops``) in the model's symbols."""
+    if not S:
+        return tuple(loops)
+    return tuple((sym, subs(c, S)) for sym, c in loops)
+
+
+def _pass_range(dims_, loops, env) -> Optional[tuple]:
+    """The shape at the first and at the last pass of the `repeat i in n` loops
+    it depends on (None unless every other dimension is bound)."""
+    ends = [dict(env), dict(env)]
+    for sym, count in loops:
+        if sym is None:
+            continue
+        last = _value(subs(as_expr(count), ends[1]), ends[1])
+        if last is None:
+            return None
+        ends[0][sym], ends[1][sym] = 1, last
+    out = []
+    for e in ends:
+        vals = [_value(d, e) for d in dims_]
+        if any(v is None for v in vals):
+            return None
+        out.append(tuple(vals))
+    return tuple(out)
 
 
 def _inst_dim(d, S, VS):
@@ -602,12 +652,12 @@ def _model(result, m, binds, config, depth, lets, examples=True) -> ModelReport:
     items = getattr(m, "items", None)
     if items is None:           # pragma: no cover - an older api without call sites
         items = m.nodes
-    b.walk(tuple(items), block, {}, {}, _ONE, (m.name,), 0, m.params, m.flops)
+    b.walk(tuple(items), block, {}, {}, (), (m.name,), 0, m.params, m.flops)
     rows = b.rows
     mem_terms: dict = {}
     for (rep, per), n in Counter(b.mem).items():
         mem_terms.setdefault(rep, []).append(n * per)
-    memory = sympy.Add(*(rep * sympy.Add(*pers) for rep, pers in mem_terms.items()))
+    memory = sympy.Add(*(b.over(sympy.Add(*pers), rep) for rep, pers in mem_terms.items()))
     param_bytes = _sum(b.pbytes)
     if b.truncated:
         notes.append(f"only the first {len(rows):,} rows are listed (the block calls instantiate more): "
@@ -1124,6 +1174,7 @@ def to_json(report: Report) -> dict:
                 "file": r.file, "line": r.line,
                 "shape": None if r.shape is None else list(r.shape), "dtype": r.dtype or None,
                 "value": None if r.value is None else list(r.value),
+                **({} if r.value_range is None else {"value_range": [list(v) for v in r.value_range]}),
                 "inputs": [{"name": n, "shape": s} for n, s in r.inputs],
                 "repeat": r.repeat.to_json(),
                 "params": {"own": r.params_own.to_json(), "total": r.params_total.to_json()},
