@@ -28,6 +28,7 @@ PUBLISHED = {
     "mobilenet_v2.shape": ("mobilenet_v2", 3_504_872, "torchvision mobilenet_v2"),
     "convnext_tiny.shape": ("convnext_tiny", 28_589_128, "torchvision convnext_tiny"),
     "efficientnet_b0.shape": ("efficientnet_b0", 5_288_548, "torchvision efficientnet_b0"),
+    "densenet121.shape": ("densenet121", 7_978_856, "torchvision densenet121"),
     "gpt2_kv_cache.shape": ("gpt2_kv_cache", 124_439_808, "HF GPT2LMHeadModel('gpt2'), one decoding step"),
     "moe_top2.shape": ("moe_top2", 1_409_318_912,
                        "HF MixtralSparseMoeBlock(Mixtral-8x7B config), counted from the module definition"),
