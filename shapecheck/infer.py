@@ -879,23 +879,9 @@ class Checker:
                                 f"{K.show_shape(old.shape)} before it", [note])
             return
         want = _advance(old, d, p).shape
-        if self.compare_shapes(frame, new, want, old.dtype, span, "SC404",
-                               f"`{v}` is {K.show_shape(new.shape)} after pass {st.index} of {loop}, but "
-                               f"{K.show_shape(want)} by the growth of its first pass", [note]):
-            # a shrinking value must stay a size until the last pass
-            end = _advance(old, d, n).shape
-            for axis, (x, dx) in enumerate(zip(end, d)):
-                if isinstance(x, Variadic) or dx == 0:
-                    continue
-                res = frame.facts.positive(x)
-                if res.status == PROVED:
-                    continue
-                fa = f" ({res.fails_at()})" if res.counterexample else ""
-                self.report("SC404" if res.status == REFUTED else "SC503", span,
-                            f"dimension {axis} of `{v}` is {_s(x)} after the {loop} loop, which can be less "
-                            f"than 1{fa}", [note],
-                            _evidence(frame, Relation(">=", x, Integer(1)), res) if res.status == REFUTED
-                            else None)
+        self.compare_shapes(frame, new, want, old.dtype, span, "SC404",
+                            f"`{v}` is {K.show_shape(new.shape)} after pass {st.index} of {loop}, but "
+                            f"{K.show_shape(want)} by the growth of its first pass", [note])
 
     # -- shapes and dimension expressions ----------------------------------------------------------
     def eval_shape(self, frame, sh: ir.Shape) -> Optional[tuple]:
