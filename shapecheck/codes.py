@@ -58,7 +58,8 @@ _TABLE = [
     ("SC401", ERROR, "argument-shape-mismatch", "a block argument's shape clashes with the parameter's shape"),
     ("SC402", ERROR, "precondition-violated", "a call does not satisfy a `require` of the called block"),
     ("SC403", ERROR, "return-mismatch", "a block returns a shape other than the one it declares"),
-    ("SC404", ERROR, "loop-shape-change", "a tensor carried around `repeat` changes shape"),
+    ("SC404", ERROR, "loop-shape-change", "a tensor carried around `repeat` changes shape "
+                                          "(in `repeat i in n`: grows other than by a fixed amount per pass)"),
     ("SC405", ERROR, "missing-return", "a block or model does not return, or returns the wrong number of values"),
     ("SC406", ERROR, "recursive-block", "a block calls itself, directly or indirectly"),
     # undecided checks

@@ -108,7 +108,9 @@ EXPLAIN = {
     "SC403": ("A block returns another shape than its `-> [...]` declaration.",
               "dim b, l, d\nblock f(x: [b, l, d]) -> [b, l, d] {\n    return transpose(x, 1, 2)\n}\n",
               "dim b, l, d\nblock f(x: [b, l, d]) -> [b, d, l] {\n    return transpose(x, 1, 2)\n}\n"),
-    "SC404": ("A tensor carried around `repeat` changes shape from one iteration to the next.",
+    "SC404": ("A tensor carried around `repeat` changes shape from one iteration to the next. "
+              "In `repeat i in n` it may grow, but by the same amount every pass (an affine function "
+              "of `i`): doubling, or growing by `i`, is flagged.",
               _m("repeat 2 { x = linear(x, 2 * d) }\nreturn x"), _m("repeat 2 { x = linear(x, d) }\nreturn x")),
     "SC405": ("A block or model does not return, or returns a different number of values than declared.",
               "dim b, d\nblock f(x: [b, d]) -> [b, d] {\n    y = relu(x)\n}\n",
