@@ -1378,6 +1378,9 @@ class Checker:
         for rel, rspan, _note in summ.preconds:
             r2 = Relation(rel.op, _subst(rel.left, sigma), _subst(rel.right, sigma))
             self.check_precondition(frame, block, rel, r2, rspan, e.span, _note)
+        # a variadic's element count in the block's costs: the product of what the call binds
+        for name, seg in var_sigma.items():
+            sigma[Variadic(name).numel] = K.prod([d.numel if isinstance(d, Variadic) else d for d in seg])
         # parameters, flops and node records
         frame.cost(_subst(summ.param_count, sigma), _subst(summ.flops, sigma), _subst(summ.buffer_count, sigma))
         cid = ir.call_id(frame.block.name, frame.stmt, e, self.scope.blocks, self.call_cache)

@@ -207,8 +207,8 @@ def _compare(model, execution, model_span, compare_flops: bool = True):
             diags.append(((key,), Diagnostic(
                 CODE, span, f"the NumPy run {at} allocated {numeric:,} {what}, "
                             f"but the inferred count {show(inferred)} gives {sym:,}")))
-    # every executed operation has a numeric count: compare, as parameters (not under a *variadic
-    # parameter: the symbolic FLOPs of a block count only its fixed dimensions there, a known gap)
+    # every executed operation has a numeric count: compare, as parameters (a block over
+    # `[*lead, d]` counts `numel(*lead)`, which each call replaces by the product it binds)
     if compare_flops and not execution.flops_unknown:
         try:
             sym = _int(evaluate(model.flops, env))
@@ -250,13 +250,6 @@ def _passes(loops, env: dict, exprs):
             yield from rec(k + 1, {**env, sym: p}, mult)
 
     yield from rec(0, env, 1)
-
-
-def _variadic_blocks(prog) -> bool:
-    """Does any block of the program take a ``*variadic`` parameter?"""
-    from . import ir
-    return any(isinstance(item, ir.Star) for b in prog.blocks.values() for p in b.params
-               if isinstance(p, ir.TensorParam) for item in p.shape.items)
 
 
 def _int(v) -> int:
@@ -355,7 +348,7 @@ def verify(path: str, model: Optional[str] = None, binds: Optional[dict] = None,
                 diags = [(("failed", err.span), _exec_diag(err, f"the NumPy run at {_sizes(b.values)} failed: "))]
             else:
                 t1 = time.perf_counter()
-                diags = _compare(m, ex, mspan, not _variadic_blocks(prog))
+                diags = _compare(m, ex, mspan)
                 run.seconds = time.perf_counter() - t0
                 run.seconds_compare = time.perf_counter() - t1
                 run.seconds_weights, run.seconds_kernels = ex.seconds_weights, ex.seconds_kernels

@@ -45,6 +45,15 @@ class Variadic:
     def __str__(self) -> str:
         return f"*{self.name}"
 
+    @property
+    def numel(self):
+        """The product of the dimensions ``*name`` stands for, as one positive
+        symbol, ``numel(*name)``: a block's FLOPs over ``[*lead, d]`` are counted
+        with it, and each call substitutes the product of the dimensions it binds
+        (symbolic side only)."""
+        from sympy import Symbol
+        return Symbol(f"numel(*{self.name})", integer=True, positive=True)
+
 
 @dataclass(frozen=True)
 class TensorArg:

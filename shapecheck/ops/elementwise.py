@@ -7,7 +7,9 @@ from .core import (AXIS, BOOL, DIM, NUMBER, OPT_TENSOR, SHAPE, TENSOR, Arg, Out,
 
 
 def numel(shape):
-    return prod([d for d in shape if not isinstance(d, Variadic)])
+    """The number of elements of ``shape`` (a ``*variadic`` counts as its
+    ``numel`` symbol, which a block call replaces by the product it binds)."""
+    return prod([d.numel if isinstance(d, Variadic) else d for d in shape])
 
 
 def _binary(name, fn):
