@@ -169,7 +169,7 @@ class Row:
     def value_text(self) -> str:
         if self.value is None and self.value_range is not None:
             first, last = ("[" + ", ".join(str(v) for v in x) + "]" for x in self.value_range)
-            return f"{first} … {last}"
+            return f"{first} to {last}"
         return "" if self.value is None else "[" + ", ".join(str(v) for v in self.value) + "]"
 
     def inputs_text(self) -> str:
