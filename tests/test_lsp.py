@@ -272,6 +272,23 @@ async def test_hover_dim_op_block(client: LanguageClient):
     assert "generic dimension" in h
 
 
+async def test_hover_pass_index_and_a_growing_shape(client: LanguageClient):
+    spec = ROOT / "specs" / "densenet121.shape"
+    text = spec.read_text()
+    await open_doc(client, spec)
+    h = await hover_text(client, spec, pos(text, "repeat i in layers", nth=1, offset=7))
+    assert "**pass index** `i` of `repeat i in layers`" in h and "0, 1, ..., layers - 1" in h
+    h = await hover_text(client, spec, pos(text, "x = concat([x, dense_layer", offset=0))
+    # the shape after pass i, in terms of the index, at each call of the block
+    assert "[batch, growth*i + growth + 64, " in h, h
+    assert "at example values `[2, 32*i + 96, 56, 56]`" in h, h
+    # `i` in the annotation resolves to the index (go to definition)
+    got = await client.text_document_definition_async(T.DefinitionParams(
+        T.TextDocumentIdentifier(spec.as_uri()), pos(text, "(i + 1) * k", offset=1)))
+    target = got[0] if isinstance(got, list) else got
+    assert target.range.start == pos(text, "repeat i in layers", nth=1, offset=7)
+
+
 async def test_inlay_hints_and_setting_to_switch_them_off(client: LanguageClient):
     text = GPT2.read_text()
     await open_doc(client, GPT2)

@@ -250,6 +250,11 @@ def def_hover(v: View, d: X.Def) -> str:
         if reqs:
             out.append("requires: " + ", ".join(f"`{r}`" for r in reqs))
         return "\n\n".join(out)
+    if d.kind == X.PASS:
+        count = v.text_of(d.node.count.span)
+        return (f"**pass index** `{d.name}` of `repeat {d.name} in {count}` in `{d.container}`: "
+                f"0, 1, ..., {count} - 1\n\nA value carried around the loop may grow by the same amount "
+                f"each pass (proved by induction over `{d.name}`).")
     if d.kind == X.PARAM and isinstance(d.node, ir.TensorParam):
         return f"**parameter** `{d.name}` of block `{d.container}`\n\n```shape\n{v.text_of(d.node.span)}\n```"
     # a tensor: assignment, input or param statement

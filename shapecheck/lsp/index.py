@@ -17,8 +17,9 @@ from .. import ir
 from ..span import Span
 
 #: kinds of definition
-DIM, LET, BLOCK, MODEL, PARAM, INPUT, TENSOR, DIM_PARAM, GENERIC, USE = (
-    "dim", "let", "block", "model", "param", "input", "tensor", "dim parameter", "generic dimension", "use")
+DIM, LET, BLOCK, MODEL, PARAM, INPUT, TENSOR, DIM_PARAM, GENERIC, USE, PASS = (
+    "dim", "let", "block", "model", "param", "input", "tensor", "dim parameter", "generic dimension", "use",
+    "pass index")
 GLOBAL_KINDS = (DIM, LET, BLOCK, MODEL)
 
 
@@ -191,6 +192,8 @@ def _body(body, name, source, defs, refs) -> None:
                 _expr_refs(v, name, refs)
         elif isinstance(st, ir.Repeat):
             _expr_refs(st.count, name, refs)
+            if st.index is not None:
+                defs.append(Def(st.index, PASS, st.index_span, name, st))
             _body(st.body, name, source, defs, refs)
         elif isinstance(st, (ir.Input, ir.ParamDecl)):
             kind = INPUT if isinstance(st, ir.Input) else PARAM

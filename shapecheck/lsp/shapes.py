@@ -14,7 +14,7 @@ from typing import Optional
 
 import sympy
 
-from ..dims import EvalError, evaluate, show
+from ..dims import EvalError, Pass, evaluate, show
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,12 @@ class ShapeAt:
         return "[" + ", ".join(d if v is None else str(v) for d, v in zip(self.dims, self.values)) + "]"
 
 
-def _value(d, env) -> Optional[int]:
+def _value(d, env):
+    """``d`` at the example sizes: an int; for a dimension that depends on a
+    `repeat i in n` pass, its text in terms of the index (``32*i + 96``); else None."""
+    if isinstance(d, sympy.Basic) and d.free_symbols - set(env) and \
+            all(isinstance(s, Pass) for s in d.free_symbols - set(env)):
+        return " ".join(show(d.xreplace(env)).split())
     if not isinstance(d, sympy.Basic) or not d.free_symbols <= set(env):
         return None
     try:
