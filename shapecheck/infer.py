@@ -17,9 +17,11 @@ import sympy
 from sympy import Integer
 
 from . import ir
+from . import messages as M
 from .diagnostics import Note, Reporter
 from .dims import (PROVED, REFUTED, DimError, Facts, Relation, as_expr, expand, generic, mod, over_passes,
                    pass_symbol, power, show, subs)
+from .dims import UNKNOWN, Result
 from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
 from .ops import core as K
 from .skeleton import let_order
@@ -286,7 +288,45 @@ class Checker:
 
     # -- reporting helpers --------------------------------------------------------------------
     def report(self, code, span, message, notes=(), evidence=None):
+        """Report a message made elsewhere (an operation's rule, a prover or binder error)."""
         self.r.report(code, span, message, notes, evidence)
+
+    def say(self, msg: M.Message, span, notes=(), evidence=None, code=None, **fields):
+        """Report the finding ``msg`` (its template filled with ``fields``) under
+        its code, or ``code`` where the caller chooses it (an operation's rule)."""
+        self.r.report(code or msg.code, span, msg.format(**fields), notes, evidence)
+
+    def refute(self, frame, msg: M.Message, span, res, rel: Optional[Relation], notes=(), code=None,
+               require: Optional[str] = None, **fields):
+        """Report a refuted check: ``msg`` with the sizes where it fails
+        (``{fails}``), the `require` that would exclude them unless none can
+        (``{fix}``: ``require``, ``rel`` by default) and the evidence (``rel``
+        at those sizes)."""
+        ev = None if rel is None or res is None else _evidence(frame, rel, res)
+        if "fix" in msg.fields and "fix" not in fields:
+            fields["fix"] = M.ADD_REQUIRE.format(require=rel.text() if require is None else require) \
+                if _possible(frame, rel) else M.NOTHING_FIXES.format()
+        self.say(msg, span, notes, ev, code, fails=M.fails(res), **fields)
+
+    def undecided(self, msg: M.Message, span, require: str, notes=(), **fields):
+        """Report an undecided check: ``msg`` with the advice to add ``require``."""
+        self.say(msg, span, notes, advice=M.advice(require), **fields)
+
+    def settle(self, frame, res, span, rel: Relation, refuted: Optional[M.Message],
+               unknown: Optional[M.Message], notes=(), require: Optional[str] = None, code=None, **fields) -> str:
+        """Turn the three-valued result ``res`` of checking ``rel`` into a
+        finding: nothing when proved; ``refuted`` with the sizes where it
+        fails and its evidence when refuted; ``unknown`` with the advice to add
+        ``require {require}`` (``rel`` by default) when undecided. ``None`` for
+        either reports nothing. Returns the status."""
+        if res.status == PROVED:
+            return PROVED
+        if res.status == REFUTED:
+            if refuted is not None:
+                self.refute(frame, refuted, span, res, rel, notes, code, require, **fields)
+        elif unknown is not None:
+            self.undecided(unknown, span, rel.text() if require is None else require, notes, **fields)
+        return res.status
 
     # -- globals ----------------------------------------------------------------------------------
     def global_lookup(self, name):
@@ -316,11 +356,11 @@ class Checker:
         for name, (sym, value, span) in scope.dims.items():
             if value is None:
                 continue
-            v = self.eval_dim(frame, value, f"the example value of `{name}`")
+            v = self.eval_dim(frame, value, M.IN_EXAMPLE.format(name=name))
             if v is None:
                 continue
             if not v.is_Integer or v < 1:
-                self.report("SC204", span, f"the example value of `{name}` must be a positive integer, got {v}")
+                self.say(M.EXAMPLE_NOT_POSITIVE, span, name=name, value=v)
             else:
                 examples[name] = int(v)
         env = {scope.dims[n][0]: v for n, v in examples.items()}
@@ -332,8 +372,8 @@ class Checker:
                 except (EvalError, ArithmeticError):
                     continue
                 if not ok:
-                    shown = ", ".join(f"{s.name}={env[s]}" for s in sorted(rel.free_symbols, key=lambda s: s.name))
-                    self.report("SC205", span, f"the example values break `require {rel.text()}` ({shown})")
+                    shown = {s.name: env[s] for s in sorted(rel.free_symbols, key=lambda s: s.name)}
+                    self.say(M.EXAMPLE_BREAKS_REQUIRE, span, relation=rel.text(), values=M.sizes(shown))
         return examples
 
     # -- blocks ------------------------------------------------------------------------------------
@@ -347,8 +387,7 @@ class Checker:
             return self.summaries[key]
         if name in self.in_progress:
             chain = " -> ".join(self.in_progress[self.in_progress.index(name):] + [name])
-            self.report("SC406", call_span or block.name_span,
-                        f"block `{name}` calls itself ({chain}); blocks cannot be recursive")
+            self.say(M.RECURSIVE_BLOCK, call_span or block.name_span, block=name, chain=chain)
             return None
         self.in_progress.append(name)
         try:
@@ -367,8 +406,8 @@ class Checker:
             else:
                 stars = [i for i in p.shape.items if isinstance(i, ir.Star)]
                 if len(stars) > 1:
-                    self.report("SC304", stars[1].span, f"parameter `{p.name}`: a shape may have at most one "
-                                                        f"*variadic (found {', '.join('*' + x.name for x in stars)})")
+                    self.say(M.TWO_VARIADICS, stars[1].span, param=p.name,
+                             found=", ".join("*" + x.name for x in stars))
                 for item in p.shape.items:
                     if isinstance(item, ir.Star):
                         s.variadics.add(item.name)
@@ -385,7 +424,7 @@ class Checker:
         seen = set()
         for p in block.params:
             if p.name in seen:
-                self.report("SC102", p.span, f"parameter `{p.name}` is defined twice")
+                self.say(M.PARAM_DEFINED_TWICE, p.span, param=p.name)
             seen.add(p.name)
             if isinstance(p, ir.DimParam):
                 sym = s.generics[p.name]
@@ -399,7 +438,7 @@ class Checker:
             if shape is not None:
                 self.check_positive_dims(frame, shape, p.shape)
             s.params.append((p, "tensor", shape, dtype))
-            origins = tuple((p.span, f"parameter `{p.name}`") for _ in (shape or ()))
+            origins = tuple((p.span, M.FROM_PARAMETER.format(name=p.name)) for _ in (shape or ()))
             if p.name in omitted:
                 frame.vars[p.name] = Lit(None)
             else:
@@ -410,7 +449,7 @@ class Checker:
             declared = tuple(self.declared_tensor(frame, sh) for sh in block.returns)
         if frame.returns is None:
             if not block.is_model:
-                self.report("SC405", block.name_span, f"block `{block.name}` never returns a value")
+                self.say(M.NEVER_RETURNS, block.name_span, block=block.name)
             s.returns = declared
         elif declared is not None:
             s.returns = declared
@@ -427,7 +466,7 @@ class Checker:
         shape = self.eval_shape(frame, sh)
         if shape is None:
             return POISON
-        return Tensor(shape, sh.dtype or "float", tuple((sh.span, "the declared return shape") for _ in shape))
+        return Tensor(shape, sh.dtype or "float", tuple((sh.span, M.DECLARED_RESULT.format()) for _ in shape))
 
     # -- statements ------------------------------------------------------------------------------
     def prepass(self, frame: Frame):
@@ -452,7 +491,7 @@ class Checker:
             for st in order:
                 if st.name in frame.vars:      # in a cycle (reported)
                     continue
-                v = self.eval_dim(frame, st.value, f"`let {st.name}`")
+                v = self.eval_dim(frame, st.value, M.IN_LET.format(name=st.name))
                 if v is None:
                     frame.vars[st.name] = POISON    # reported already: later uses stay silent
                 else:
@@ -469,12 +508,11 @@ class Checker:
             # an equality or divisibility rewrites the earlier facts: check them all again
             new = None if rel.op == "==" else len(facts.ineqs) - len(frame.facts.ineqs)
             if facts.contradiction(new=new):
-                self.report("SC203", c.span, f"no sizes satisfy `require {rel.text()}` together with the "
-                                             f"`require`s before it")
+                self.say(M.UNSATISFIABLE_REQUIRE, c.span, relation=rel.text())
                 continue
             frame.facts = facts
         for st in order:
-            if st.name in frame.dims and self.eval_dim(frame, st.value, f"`let {st.name}`") is None:
+            if st.name in frame.dims and self.eval_dim(frame, st.value, M.IN_LET.format(name=st.name)) is None:
                 del frame.dims[st.name]
                 frame.vars[st.name] = POISON
         return added
@@ -485,14 +523,15 @@ class Checker:
         unique: dict = {}
         for st in lets:
             if st.name in frame.dims or st.name in unique:
-                self.report("SC102", st.name_span, f"`{st.name}` is already defined")
+                self.say(M.ALREADY_DEFINED, st.name_span, name=st.name)
                 continue
             unique[st.name] = st
         order, cycles = let_order(unique.values())
         for cycle in cycles:
             chain = " -> ".join([p.name for p in cycle] + [cycle[0].name])
-            self.report("SC206", cycle[0].name_span, f"`let {cycle[0].name}` depends on itself: {chain}",
-                        [Note(p.name_span, f"`{p.name}` is defined here") for p in cycle[1:]])
+            self.say(M.LET_CYCLE, cycle[0].name_span,
+                     [Note(p.name_span, M.DEFINED_HERE.format(name=p.name)) for p in cycle[1:]],
+                     name=cycle[0].name, chain=chain)
             for p in cycle:
                 frame.vars[p.name] = POISON
         return order
@@ -500,8 +539,8 @@ class Checker:
     def do_let(self, frame, st: ir.Let):
         """A `let` nested in a `repeat` body: evaluated where it stands."""
         if st.name in frame.dims:
-            self.report("SC102", st.name_span, f"`{st.name}` is already defined")
-        v = self.eval_dim(frame, st.value, f"`let {st.name}`")
+            self.say(M.ALREADY_DEFINED, st.name_span, name=st.name)
+        v = self.eval_dim(frame, st.value, M.IN_LET.format(name=st.name))
         if v is not None:
             frame.dims[st.name] = v
         else:
@@ -512,8 +551,8 @@ class Checker:
         # exactly what makes them exact), they are read as written
         saved, frame.in_require = frame.in_require, True
         try:
-            left = self.eval_dim(frame, c.left, "a `require`")
-            right = self.eval_dim(frame, c.right, "a `require`")
+            left = self.eval_dim(frame, c.left, M.IN_REQUIRE.format())
+            right = self.eval_dim(frame, c.right, M.IN_REQUIRE.format())
         finally:
             frame.in_require = saved
         if left is None or right is None:
@@ -523,7 +562,7 @@ class Checker:
     def run_body(self, frame: Frame, body):
         for st in body:
             if frame.returns is not None and not isinstance(st, (ir.Let, ir.Require)):
-                self.report("SC106", st.span, "statement after `return` is never reached")
+                self.say(M.UNREACHABLE, st.span)
                 break
             frame.stmt = st
             try:
@@ -537,7 +576,7 @@ class Checker:
                 if isinstance(st, ir.Let):
                     self.do_let(frame, st)
                 else:
-                    self.report("SC106", st.span, "`require` must be at the top level of a block or model")
+                    self.say(M.NESTED_REQUIRE, st.span)
             return
         if isinstance(st, ir.Assign):
             return self.do_assign(frame, st)
@@ -547,7 +586,7 @@ class Checker:
             return self.do_repeat(frame, st)
         if isinstance(st, ir.Input):
             if not frame.block.is_model:
-                self.report("SC106", st.span, "`input` is only allowed in a model; a block takes parameters")
+                self.say(M.INPUT_IN_BLOCK, st.span)
             return self.declare(frame, st, "input", st.shape, counts=False)
         if isinstance(st, ir.ParamDecl):
             return self.declare(frame, st, "param", st.shape, counts=True)
@@ -555,18 +594,18 @@ class Checker:
 
     def declare(self, frame, st, what, shape_ir, counts):
         if st.name in frame.vars:
-            self.report("SC102", st.span, f"`{st.name}` is already defined")
+            self.say(M.ALREADY_DEFINED, st.span, name=st.name)
         shape = self.eval_shape(frame, shape_ir)
         if shape is None:
             frame.vars[st.name] = POISON
             return
         if any(isinstance(d, Variadic) for d in shape):
-            self.report("SC106", shape_ir.span, f"an `{what}` needs a fixed rank (no *variadic)")
+            self.say(M.FIXED_RANK, shape_ir.span, what=what, name=st.name)
             frame.vars[st.name] = POISON
             return
         dtype = shape_ir.dtype or "float"
         self.check_positive_dims(frame, shape, shape_ir)
-        t = Tensor(shape, dtype, tuple((st.span, f"{what} `{st.name}`") for _ in shape))
+        t = Tensor(shape, dtype, tuple((st.span, M.FROM_DECLARATION.format(what=what, name=st.name)) for _ in shape))
         frame.vars[st.name] = t
         n = K.prod(list(shape)) if counts else Integer(0)
         frame.cost(n, Integer(0))
@@ -578,15 +617,8 @@ class Checker:
         for d, item in zip(shape, shape_ir.items):
             if isinstance(d, Variadic) or (d.is_Symbol or (d.is_Integer and d >= 1)):
                 continue
-            res = frame.facts.positive(d)
-            if res.status == REFUTED:
-                fa = f" ({res.fails_at()})" if res.counterexample else ""
-                self.report("SC202", _span(item), f"dimension {_s(d)} can be less than 1{fa}; "
-                                                  f"add `require {_s(d)} >= 1`",
-                            evidence=_evidence(frame, Relation(">=", d, Integer(1)), res))
-            elif res.status != PROVED:
-                self.report("SC503", _span(item), f"cannot prove dimension {_s(d)} is at least 1; "
-                                                  f"add `require {_s(d)} >= 1` to settle it")
+            self.settle(frame, frame.facts.positive(d), _span(item), Relation(">=", d, Integer(1)),
+                        M.DIM_BELOW_ONE, M.DIM_UNDECIDED, dim=_s(d))
 
     def do_assign(self, frame: Frame, st: ir.Assign):
         frame.stmt_params, frame.stmt_flops = [], []
@@ -598,28 +630,25 @@ class Checker:
         elif isinstance(value, (TupleV, ListV)):
             values = list(value.items)
             if len(values) != len(st.targets):
-                self.report("SC105", st.span, f"{len(st.targets)} names on the left but "
-                                              f"{len(values)} values on the right")
+                self.say(M.UNPACK_COUNT, st.span, targets=len(st.targets), values=len(values))
                 values = [POISON] * len(st.targets)
         elif value is POISON:
             values = [POISON] * len(st.targets)
         else:
-            self.report("SC105", st.span, f"{len(st.targets)} names on the left but one value on the right")
+            self.say(M.UNPACK_ONE, st.span, targets=len(st.targets))
             values = [POISON] * len(st.targets)
         if st.annotation is not None:
             if len(values) != 1:
-                self.report("SC106", st.annotation.span, "an annotation needs a single target")
+                self.say(M.ANNOTATION_TARGETS, st.annotation.span)
             else:
                 self.check_annotation(frame, st, values[0])
         op = ir.op_name(st.value)
         for i, (name, v) in enumerate(zip(st.targets, values)):
             if isinstance(v, (Lit, BlockRef)) or isinstance(v, ListV):
-                self.report("SC103", st.target_spans[i], f"`{name}` must be a tensor or a dimension, "
-                                                        f"got {kind_of(v)}")
+                self.say(M.TARGET_KIND, st.target_spans[i], name=name, kind=kind_of(v))
                 v = POISON
             if name in frame.dims and not isinstance(v, DimV):
-                self.report("SC102", st.target_spans[i], f"`{name}` is a dimension here; "
-                                                        f"use another name for the tensor")
+                self.say(M.TENSOR_SHADOWS_DIM, st.target_spans[i], name=name)
                 continue
             frame.vars[name] = v
             frame.assigned_at[name] = st.span
@@ -635,24 +664,29 @@ class Checker:
         if expected is None or v is POISON:
             return
         if isinstance(v, DimV):
-            self.report("SC103", ann.span, "a shape annotation on a dimension value")
+            self.say(M.ANNOTATED_DIM, ann.span)
             return
         if not isinstance(v, Tensor):
             return
-        self.compare_shapes(frame, v, expected, ann.dtype, ann.span, "SC301",
-                            f"`{st.targets[0]}` is {K.show_shape(v.shape)} but is annotated "
-                            f"{K.show_shape(expected)}",
-                            [Note(None, "the annotation is checked for every size the `require`s allow")])
+        self.compare_shapes(frame, v, expected, ann.dtype, ann.span, M.ANNOTATION_MISMATCH.code,
+                            M.ANNOTATION_MISMATCH.format(name=st.targets[0], shape=K.show_shape(v.shape),
+                                                         expected=K.show_shape(expected)),
+                            [Note(None, M.ANNOTATION_CHECKED.format())], subject=M.NAMED.format(name=st.targets[0]))
 
-    def compare_shapes(self, frame, v: Tensor, expected: tuple, dtype, span, code, headline, notes=()):
-        """Report a mismatch between ``v`` and ``expected`` (refuted: ``code``;
-        unknown: SC501). Returns True when the shapes are proved equal."""
+    def compare_shapes(self, frame, v: Tensor, expected: tuple, dtype, span, code, headline, notes=(),
+                       subject=None):
+        """Report a mismatch between ``v`` and ``expected`` (refuted: ``code``,
+        the rendered ``headline`` then the detail; unknown: SC501). ``subject``
+        is what the dtype and undecided findings name. Returns True when the
+        shapes are proved equal."""
+        if subject is None:
+            subject = headline.split(" is ")[0]
         if dtype is not None and v.dtype != dtype:
-            self.report("SC308", span, f"{headline.split(' is ')[0]} has dtype {v.dtype}, expected {dtype}")
+            self.say(M.SHAPE_DTYPE, span, subject=subject, dtype=v.dtype, expected=dtype)
         if len(v.shape) != len(expected) or any(
                 isinstance(a, Variadic) != isinstance(b, Variadic) for a, b in zip(v.shape, expected)):
-            self.report(code, span, f"{headline}: rank {len(v.shape)} vs {len(expected)}",
-                        list(notes) + self.origin_notes(v, range(len(v.shape))))
+            self.say(M.SHAPE_MISMATCH, span, list(notes) + self.origin_notes(v, range(len(v.shape))), code=code,
+                     headline=headline, detail=M.RANK_DETAIL.format(rank=len(v.shape), expected=len(expected)))
             return False
         bad, unknown = [], []
         for i, (a, b) in enumerate(zip(v.shape, expected)):
@@ -669,19 +703,18 @@ class Checker:
             parts = []
             for i, res in bad:
                 a, b = v.shape[i], expected[i]
-                fa = f" ({res.fails_at()})" if res is not None and res.fails_at() else ""
                 # printed simplified under the facts (`floor((image - patch) / patch) + 1` is
                 # `image / patch` under `require image % patch == 0`)
-                parts.append(f"dimension {i} is {_s(frame.facts.simplify(a))}, expected "
-                             f"{_s(frame.facts.simplify(b))}{fa}")
+                parts.append(M.DIM_DETAIL.format(axis=i, found=_s(frame.facts.simplify(a)),
+                                                 expected=_s(frame.facts.simplify(b)), fails=M.fails(res)))
             i, res = bad[0]
             ev = None if res is None else _evidence(frame, Relation("==", v.shape[i], expected[i]), res)
-            self.report(code, span, f"{headline}: " + "; ".join(parts),
-                        list(notes) + self.origin_notes(v, [i for i, _ in bad]), ev)
+            self.say(M.SHAPE_MISMATCH, span, list(notes) + self.origin_notes(v, [i for i, _ in bad]), ev, code,
+                     headline=headline, detail=M.DETAIL_SEPARATOR.format().join(parts))
             return False
         for i, a, b in unknown:
-            self.report("SC501", span, f"{headline.split(' is ')[0]}: cannot decide whether dimension {i} "
-                                       f"{_s(a)} equals {_s(b)}; add `require {_s(a)} == {_s(b)}` to settle it")
+            self.undecided(M.SHAPE_DIM_UNDECIDED, span, Relation("==", a, b).text(), subject=subject, axis=i,
+                           found=_s(a), expected=_s(b))
         return not unknown
 
     def origin_notes(self, v: Tensor, axes) -> list:
@@ -689,7 +722,7 @@ class Checker:
         for i in axes:
             if i < len(v.origins) and v.origins[i] is not None:
                 span, what = v.origins[i]
-                notes.append(Note(span, f"dimension {i} ({_s(v.shape[i])}) comes from {what}"))
+                notes.append(Note(span, M.ORIGIN.format(axis=i, dim=_s(v.shape[i]), what=what)))
         return notes
 
     def do_return(self, frame: Frame, st: ir.Return):
@@ -697,18 +730,17 @@ class Checker:
         for e in st.values:
             v = self.value_of(frame, e)
             if not isinstance(v, Tensor):
-                self.report("SC103", _span(e), f"`return` needs a tensor, got {kind_of(v)}")
+                self.say(M.RETURN_NOT_TENSOR, _span(e), kind=kind_of(v))
                 v = POISON
             values.append(v)
         frame.returns = tuple(values)
         block = frame.block
         if block.returns is None or frame.mult != 1:
             if frame.mult != 1:
-                self.report("SC106", st.span, "`return` inside `repeat`")
+                self.say(M.RETURN_IN_REPEAT, st.span)
             return
         if len(block.returns) != len(values):
-            self.report("SC405", st.span, f"`{block.name}` declares {len(block.returns)} results but "
-                                          f"returns {len(values)}")
+            self.say(M.RESULT_COUNT, st.span, block=block.name, declared=len(block.returns), returned=len(values))
             return
         for v, sh in zip(values, block.returns):
             if v is POISON:
@@ -716,10 +748,10 @@ class Checker:
             expected = self.eval_shape(frame, sh)
             if expected is None:
                 continue
-            self.compare_shapes(frame, v, expected, sh.dtype or "float", st.span, "SC403",
-                                f"returns {K.show_shape(v.shape)} where `{block.name}` promises "
-                                f"{K.show_shape(expected)}",
-                                [Note(sh.span, "the declared result shape")])
+            headline = M.RETURN_MISMATCH.format(shape=K.show_shape(v.shape), block=block.name,
+                                                expected=K.show_shape(expected))
+            self.compare_shapes(frame, v, expected, sh.dtype or "float", st.span, M.RETURN_MISMATCH.code, headline,
+                                [Note(sh.span, M.DECLARED_RESULT.format())], subject=headline)
 
     def do_repeat(self, frame: Frame, st: ir.Repeat):
         """``repeat n { ... }``: the body is analysed once, never unrolled. A value
@@ -890,13 +922,12 @@ class Checker:
         for item in sh.items:
             if isinstance(item, ir.Star):
                 if item.name not in frame.variadics:
-                    self.report("SC101", item.span, f"unknown variadic dimension `*{item.name}` "
-                                                    f"(variadics are bound by a block's parameters)")
+                    self.say(M.UNKNOWN_VARIADIC_IN_SHAPE, item.span, name=item.name)
                     ok = False
                 else:
                     out.append(Variadic(item.name))
                 continue
-            e = self.eval_dim(frame, item, "a shape")
+            e = self.eval_dim(frame, item, M.IN_SHAPE.format())
             if e is None:
                 ok = False
             else:
@@ -908,7 +939,7 @@ class Checker:
         if isinstance(v, DimV):
             return v.expr
         if v is not POISON:
-            self.report("SC103", _span(e), f"{where} needs a dimension expression, got {kind_of(v)}")
+            self.say(M.NOT_A_DIMENSION, _span(e), where=where, kind=kind_of(v))
         return None
 
     # -- expressions -------------------------------------------------------------------------------
@@ -929,16 +960,15 @@ class Checker:
         g = self.global_lookup(n)
         if g is not None:
             if isinstance(g, BlockRef):
-                self.report("SC103", node.span, f"`{n}` is a block; call it: {n}(...)")
+                self.say(M.BLOCK_AS_VALUE, node.span, name=n)
                 raise Abort
             return g
         if n in frame.variadics:
-            self.report("SC103", node.span, f"`{n}` is variadic; write `*{n}` inside a shape")
+            self.say(M.VARIADIC_AS_VALUE, node.span, name=n)
             raise Abort
         candidates = list(frame.vars) + list(frame.dims) + list(self.scope.dims) + list(self.scope.lets)
         close = difflib.get_close_matches(n, candidates, n=1)
-        hint = f"; did you mean `{close[0]}`?" if close else ""
-        self.report("SC101", node.span, f"undefined name `{n}`{hint}")
+        self.say(M.UNDEFINED_NAME, node.span, name=n, hint=M.DID_YOU_MEAN.format(name=close[0]) if close else "")
         raise Abort
 
     def _eval(self, frame, e):
@@ -955,7 +985,7 @@ class Checker:
             for it in e.items:
                 if isinstance(it, ir.Star):
                     if it.name not in frame.variadics:
-                        self.report("SC101", it.span, f"unknown variadic dimension `*{it.name}`")
+                        self.say(M.UNKNOWN_VARIADIC, it.span, name=it.name)
                         raise Abort
                     items.append(Variadic(it.name))
                 else:
@@ -996,19 +1026,12 @@ class Checker:
         if op == "*":
             return a * b
         if op in ("/", "//", "%") and b == 0:
-            self.report("SC204", e.span, "division by zero in a dimension expression")
+            self.say(M.DIVISION_BY_ZERO, e.span)
             raise Abort
         if op in ("/", "//", "%") and b.is_positive is not True and not frame.in_require:
-            res = frame.facts.positive(b)
-            if res.status == REFUTED:
-                fa = f" ({res.fails_at()})" if res.counterexample else ""
-                self.report("SC204", _span(e.right), f"the divisor {_s(b)} can be zero or negative{fa}; "
-                                                     f"add `require {_s(b)} >= 1`",
-                            evidence=_evidence(frame, Relation(">=", b, Integer(1)), res))
+            if self.settle(frame, frame.facts.positive(b), _span(e.right), Relation(">=", b, Integer(1)),
+                           M.DIVISOR_BELOW_ONE, M.DIVISOR_UNDECIDED, dim=_s(b)) == REFUTED:
                 raise Abort
-            if res.status != PROVED:
-                self.report("SC503", _span(e.right), f"cannot prove the divisor {_s(b)} is at least 1; "
-                                                     f"add `require {_s(b)} >= 1` to settle it")
         if op == "/":
             if not (frame.real_division or frame.in_require) and not self.check_div(frame, a, b, e.span, ""):
                 raise Abort
@@ -1027,22 +1050,9 @@ class Checker:
 
     def check_div(self, frame, a, b, span, what) -> bool:
         """Report unless ``a / b`` is proved whole; False when refuted."""
-        res = frame.facts.integer(a / b)
-        fix = f"`require {_binop(a, '%', b)} == 0`"
-        lead = f"{what}: " if what else ""
-        if res.status == REFUTED:
-            fails = f" ({res.fails_at()})" if res.counterexample else ""
-            rel = Relation("==", mod(a, b), Integer(0))
-            advice = f"add {fix}" if _possible(frame, rel) else \
-                "it is never one under the `require`s in force, so no `require` can fix it"
-            self.report("SC201", span, f"{lead}{_binop(a, '/', b)} is not a whole number for every allowed "
-                                       f"size{fails}; {advice}",
-                        evidence=_evidence(frame, rel, res))
-            return False
-        if res.status != PROVED:
-            self.report("SC502", span, f"{lead}cannot prove that {_binop(a, '/', b)} is a whole number; "
-                                       f"add {fix} to settle it")
-        return True
+        return self.settle(frame, frame.facts.integer(a / b), span, Relation("==", mod(a, b), Integer(0)),
+                           M.INEXACT_DIVISION, M.DIVISION_UNDECIDED, require=f"{_binop(a, '%', b)} == 0",
+                           what=M.WHAT.format(what=what) if what else "", quotient=_binop(a, "/", b)) != REFUTED
 
     def index(self, frame, e: ir.Index):
         base = self._eval(frame, e.base)
@@ -1051,7 +1061,7 @@ class Checker:
             if isinstance(it, ir.Slice):
                 parts = []
                 for p in (it.start, it.stop, it.step):
-                    parts.append(None if p is None else self.eval_dim(frame, p, "a slice bound"))
+                    parts.append(None if p is None else self.eval_dim(frame, p, M.IN_SLICE.format()))
                     if p is not None and parts[-1] is None:
                         raise Abort
                 items.append(tuple(parts))
@@ -1060,7 +1070,7 @@ class Checker:
             elif isinstance(it, ir.Const) and it.value is None:
                 items.append(None)       # a new axis of size 1
             else:
-                d = self.eval_dim(frame, it, "an index")
+                d = self.eval_dim(frame, it, M.IN_INDEX.format())
                 if d is None:
                     raise Abort
                 items.append(d)
@@ -1073,7 +1083,7 @@ class Checker:
             # the division inside floor()/ceil() need not be exact
             saved, frame.real_division = frame.real_division, True
             try:
-                d = self.eval_dim(frame, e.args[0], f"{name}()")
+                d = self.eval_dim(frame, e.args[0], M.IN_CALL.format(name=name))
             finally:
                 frame.real_division = saved
             if d is None:
@@ -1088,20 +1098,19 @@ class Checker:
             exprs = [v.expr for v, _ in pos]
             if name in ("floor", "ceil"):
                 if len(exprs) != 1:
-                    self.report("SC105", e.span, f"{name}() takes one dimension expression")
+                    self.say(M.ONE_DIMENSION_ARGUMENT, e.span, name=name)
                     raise Abort
                 return DimV(sympy.floor(exprs[0]) if name == "floor" else sympy.ceiling(exprs[0]))
             if len(exprs) < 2:
-                self.report("SC105", e.span, f"{name}() of dimensions needs at least two arguments")
+                self.say(M.TWO_DIMENSION_ARGUMENTS, e.span, name=name)
                 raise Abort
             return DimV(sympy.Min(*exprs) if name == "min" else sympy.Max(*exprs))
         o = OPS.get(name)
         if o is None or name in K.INTERNAL:
             candidates = [k for k in OPS if k != "index"] + list(self.scope.blocks)
             close = difflib.get_close_matches(name, candidates, n=1)
-            hint = f"; did you mean `{close[0]}`?" if close else ""
-            self.report("SC104", e.func_span, f"unknown operation `{name}`: neither a built-in nor a "
-                                              f"block{hint}")
+            self.say(M.UNKNOWN_OPERATION, e.func_span, name=name,
+                     hint=M.DID_YOU_MEAN.format(name=close[0]) if close else "")
             raise Abort
         return self.apply_op(frame, o, pos, kws, e.span)
 
@@ -1110,7 +1119,7 @@ class Checker:
         try:
             bound = bind(o, pos, kws)
         except BindError as err:
-            self.report("SC105", err.span or span, f"{err.message}; expected {K.signature(o)}")
+            self.say(M.OP_BAD_ARGUMENTS, err.span or span, problem=err.message, signature=K.signature(o))
             raise Abort
         extra = bound.pop("**")
         if raw:
@@ -1134,7 +1143,7 @@ class Checker:
             kw = {}
             for name, (v, sp) in extra.items():
                 if not isinstance(v, DimV):
-                    self.report("SC103", sp, f"{o.name}: `{name}=` needs a dimension, got {kind_of(v)}")
+                    self.say(M.OP_KEYWORD_NOT_DIMENSION, sp, op=o.name, name=name, kind=kind_of(v))
                     raise Abort
                 kw[name] = v.expr
             args.append(kw)
@@ -1155,16 +1164,9 @@ class Checker:
                 d = as_expr(d)
                 if d.is_positive is True:
                     continue
-                res = frame.facts.positive(d)
-                if res.status == REFUTED:
-                    fa = f" ({res.fails_at()})" if res.counterexample else ""
-                    self.report("SC202", span, f"`{o.name}` gives a dimension {_s(d)} that can be less than 1{fa}",
-                                evidence=_evidence(frame, Relation(">=", d, Integer(1)), res))
+                if self.settle(frame, frame.facts.positive(d), span, Relation(">=", d, Integer(1)),
+                               M.OP_DIM_BELOW_ONE, M.OP_DIM_UNDECIDED, op=o.name, dim=_s(d)) == REFUTED:
                     bad = True
-                    continue
-                if res.status != PROVED:
-                    self.report("SC503", span, f"`{o.name}`: cannot prove the dimension {_s(d)} is at least 1; "
-                                               f"add `require {_s(d)} >= 1` to settle it")
         if bad:
             return POISON
         tensors = []
@@ -1214,7 +1216,7 @@ class Checker:
             if isinstance(v, DimV) and v.expr.is_Integer:
                 return int(v.expr)
             if isinstance(v, DimV):
-                self.report("SC103", sp, f"{o.name}: `{a.name}` must be an integer constant, got {_s(v.expr)}")
+                self.say(M.OP_AXIS_NOT_CONSTANT, sp, op=o.name, arg=a.name, value=_s(v.expr))
                 raise Abort
         elif kind == K.PADDING and isinstance(v, Lit) and isinstance(v.value, str):
             return v.value
@@ -1226,7 +1228,7 @@ class Checker:
                 if kind == K.AXES_OPT:
                     odd = [it.expr for it in items if not it.expr.is_Integer]
                     if odd:
-                        self.report("SC103", sp, f"{o.name}: `{a.name}` must be integer constants, got {_s(odd[0])}")
+                        self.say(M.OP_AXES_NOT_CONSTANT, sp, op=o.name, arg=a.name, value=_s(odd[0]))
                         raise Abort
                 conv = tuple(int(it.expr) if kind == K.AXES_OPT else it.expr for it in items)
                 return conv if isinstance(v, ListV) else conv[0]
@@ -1254,7 +1256,7 @@ class Checker:
                     elif isinstance(it, Variadic):
                         out.append(it)
                     else:
-                        self.report("SC103", sp, f"{o.name}: `{a.name}` must list dimensions, found {kind_of(it)}")
+                        self.say(M.OP_SHAPE_NOT_DIMENSIONS, sp, op=o.name, arg=a.name, kind=kind_of(it))
                         raise Abort
                 return tuple(out)
         want = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimension",
@@ -1334,8 +1336,8 @@ class Checker:
                 poisoned = True
                 continue
             if v.dtype != dtype:
-                self.report("SC308", sp, f"argument `{p.name}` of `{block.name}` has dtype {v.dtype}, "
-                                         f"expected {dtype}", [Note(p.span, "parameter declared here")])
+                self.say(M.ARGUMENT_DTYPE, sp, [Note(p.span, M.PARAM_DECLARED.format())], param=p.name,
+                         block=block.name, dtype=v.dtype, expected=dtype)
             self.unify(frame, summ, p, shape, v, sp, sigma, var_sigma, bound_by, deferred)
         # dim params left out take their default, evaluated in the block's own terms
         defaults = {}
@@ -1343,7 +1345,7 @@ class Checker:
             if kind == "dim" and sym not in sigma and p.default is not None:
                 scratch = Frame(block, self.global_facts, frame.path)
                 scratch.dims.update(summ.generics)
-                d = self.eval_dim(scratch, p.default, "a parameter default")
+                d = self.eval_dim(scratch, p.default, M.IN_DEFAULT.format())
                 if d is None:
                     raise Abort
                 defaults[sym] = d
@@ -1362,15 +1364,12 @@ class Checker:
                 continue
             res = frame.facts.positive(val)
             if res.status == REFUTED:
-                fa = f" ({res.fails_at()})" if res.counterexample else ""
-                self.report("SC202", e.span, f"call to `{block.name}` makes its dimension `{_s(sym)}` "
-                                             f"{_s(val)}, which can be less than 1{fa}",
-                            [Note(block.name_span, f"`{block.name}` is checked for `{_s(sym)}` >= 1")],
-                            _evidence(frame, Relation(">=", val, Integer(1)), res))
+                self.refute(frame, M.CALL_DIM_BELOW_ONE, e.span, res, Relation(">=", val, Integer(1)),
+                            [Note(block.name_span, M.CHECKED_AT_LEAST_ONE.format(block=block.name, sym=_s(sym)))],
+                            block=block.name, sym=_s(sym), value=_s(val))
                 raise Abort
-            if res.status != PROVED:
-                self.report("SC503", e.span, f"call to `{block.name}`: cannot prove its dimension `{_s(sym)}` = "
-                                             f"{_s(val)} is at least 1; add `require {_s(val)} >= 1` to settle it")
+            self.settle(frame, res, e.span, Relation(">=", val, Integer(1)), None, M.CALL_DIM_UNDECIDED,
+                        block=block.name, sym=_s(sym), value=_s(val))
         if poisoned:
             return POISON if summ.returns is None or len(summ.returns) == 1 else \
                 TupleV(tuple(POISON for _ in summ.returns))
@@ -1395,7 +1394,7 @@ class Checker:
                 outs.append(POISON)
                 continue
             shape = _subst_shape(t.shape, sigma, var_sigma)
-            outs.append(Tensor(shape, t.dtype, _origins(shape, inputs, e.span, f"`{block.name}`")))
+            outs.append(Tensor(shape, t.dtype, _origins(shape, inputs, e.span, M.NAMED.format(name=block.name))))
         return outs[0] if len(outs) == 1 else TupleV(tuple(outs))
 
     def unify(self, frame, summ: Summary, p, shape, v: Tensor, sp, sigma, var_sigma, bound_by, deferred):
@@ -1416,18 +1415,16 @@ class Checker:
                 # compared by provable equality, not by spelling (`require n == m`)
                 old = var_sigma[name]
                 res, a, b = self._same_segment(frame, old, seg)
-                if res is None or res.status == REFUTED:
-                    fa = f" ({res.fails_at()})" if res is not None and res.counterexample else ""
-                    self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: `*{name}` is "
-                                             f"{K.show_shape(seg)} here but {K.show_shape(old)} "
-                                             f"in an earlier argument{fa}", [Note(p.span, "parameter declared here")],
-                                None if res is None else _evidence(frame, Relation("==", a, b), res))
+                fields = dict(param=p.name, block=block.name, name=name, here=K.show_shape(seg),
+                              before=K.show_shape(old))
+                notes = [Note(p.span, M.PARAM_DECLARED.format())]
+                if res is None:     # ranks or variadic parts differ
+                    self.refute(frame, M.VARIADIC_CLASH, sp, None, None, notes, **fields)
                     raise Abort
-                if res.status != PROVED:
-                    self.report("SC501", sp, f"argument `{p.name}` of `{block.name}`: cannot decide whether "
-                                             f"`*{name}` ({K.show_shape(seg)} here, {K.show_shape(old)} before) "
-                                             f"is the same; add `require {_s(b)} == {_s(a)}` to settle it",
-                                [Note(p.span, "parameter declared here")])
+                if res.status != PROVED and self.settle(frame, res, sp, Relation("==", a, b), M.VARIADIC_CLASH,
+                                                        M.VARIADIC_UNDECIDED, notes, require=f"{_s(b)} == {_s(a)}",
+                                                        **fields) == REFUTED:
+                    raise Abort
             var_sigma[name] = seg
             pairs = list(zip(items[:i], arg[:i])) + list(zip(items[i + 1:], arg[i + take:]))
         else:
@@ -1436,8 +1433,8 @@ class Checker:
             pairs = list(zip(items, arg))
         for k, (pd, ad) in enumerate(pairs):
             if isinstance(ad, Variadic):
-                self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: a variadic dimension "
-                                         f"{ad} cannot match `{_s(pd)}`", [Note(p.span, "parameter declared here")])
+                self.say(M.VARIADIC_AGAINST_DIM, sp, [Note(p.span, M.PARAM_DECLARED.format())], param=p.name,
+                         block=block.name, variadic=ad, dim=_s(pd))
                 raise Abort
             if pd.is_Symbol and pd in gens and pd not in sigma:
                 sigma[pd] = ad
@@ -1465,9 +1462,8 @@ class Checker:
         return worst or (frame.facts.equal(Integer(0), Integer(0)), None, None)
 
     def _rank_clash(self, block, p, shape, v, sp):
-        self.report("SC401", sp, f"argument `{p.name}` of `{block.name}` is {K.show_shape(v.shape)} "
-                                 f"(rank {len(v.shape)}) but the parameter is {K.show_shape(shape)}",
-                    [Note(p.span, "parameter declared here")])
+        self.say(M.ARGUMENT_RANK, sp, [Note(p.span, M.PARAM_DECLARED.format())], param=p.name, block=block.name,
+                 shape=K.show_shape(v.shape), rank=len(v.shape), expected=K.show_shape(shape))
         raise Abort
 
     def check_deferred(self, frame, summ: Summary, sigma, deferred, bound_by):
@@ -1479,33 +1475,28 @@ class Checker:
             if unbound:
                 solved = _solve_linear(expected, ad, unbound)
                 if solved is None:
-                    self.report("SC401", sp, f"argument `{p.name}` of `{block.name}`: cannot infer "
-                                             f"`{_s(unbound[0])}` from {_s(ad)} = {_s(pd)}",
-                                [Note(p.span, "parameter declared here")])
+                    self.say(M.CANNOT_INFER, sp, [Note(p.span, M.PARAM_DECLARED.format())], param=p.name,
+                             block=block.name, sym=_s(unbound[0]), value=_s(ad), pattern=_s(pd))
                     raise Abort
                 sym, val = solved
-                self.check_div(frame, *sympy.fraction(sympy.together(val)), sp,
-                               f"inferring `{_s(sym)}` for `{block.name}`") if not val.is_polynomial() else None
+                num, den = sympy.fraction(sympy.together(val))
+                if den != 1:     # `2 * k` from `n`: k = n / 2 must be whole (as must k = n / (m + 1))
+                    self.check_div(frame, num, den, sp, M.INFERRING.format(sym=_s(sym), block=block.name))
                 sigma[sym] = val
                 continue
             res = frame.facts.equal(expected, ad)
             if res.status == PROVED:
                 continue
-            notes = [Note(p.span, f"parameter `{p.name}` is declared {K.show_shape(shape)}")]
+            notes = [Note(p.span, M.PARAM_DECLARED_AS.format(param=p.name, shape=K.show_shape(shape)))]
             src = [s for s in pd.free_symbols if s in bound_by]
             for s in src:
                 bp, bsp = bound_by[s]
-                notes.append(Note(bsp, f"`{_s(s)}` was bound to {_s(sigma[s])} by argument `{bp.name}`"))
-            if res.status == REFUTED:
-                fa = f" ({res.fails_at()})" if res.counterexample else ""
-                given = _s(ad) if isinstance(p, ir.DimParam) else K.show_shape(v.shape)
-                self.report("SC401", sp, f"argument `{p.name}` of `{block.name}` is {given}: "
-                                         f"`{_s(pd)}` must be {_s(expected)}, found {_s(ad)}{fa}", notes,
-                            _evidence(frame, Relation("==", expected, ad), res))
+                notes.append(Note(bsp, M.BOUND_BY.format(sym=_s(s), value=_s(sigma[s]), param=bp.name)))
+            given = _s(ad) if isinstance(p, ir.DimParam) else K.show_shape(v.shape)
+            if self.settle(frame, res, sp, Relation("==", expected, ad), M.ARGUMENT_MISMATCH, M.ARGUMENT_UNDECIDED,
+                           notes, require=f"{_s(ad)} == {_s(expected)}", param=p.name, block=block.name,
+                           given=given, pattern=_s(pd), expected=_s(expected), found=_s(ad)) == REFUTED:
                 raise Abort
-            self.report("SC501", sp, f"argument `{p.name}` of `{block.name}`: cannot decide whether "
-                                     f"{_s(ad)} equals {_s(expected)}; add `require {_s(ad)} == {_s(expected)}` "
-                                     f"to settle it", notes)
 
     def check_precondition(self, frame, block, rel, r2: Relation, rspan, call_span, _note):
         res = frame.facts.holds(r2)
@@ -1516,22 +1507,16 @@ class Checker:
             frame.preconds.append((r2, rspan, f"inherited from `{block.name}`"))
             facts = Facts.build(list(frame.facts.relations) + [r2])
             if facts.contradiction():
-                self.report("SC402", call_span, f"call to `{block.name}` needs {r2.text()}, which contradicts "
-                                                f"the `require`s here: no sizes allow this call",
-                            [Note(rspan, f"`{block.name}` requires {rel.text()}")])
+                self.say(M.PRECONDITION_IMPOSSIBLE, call_span,
+                         [Note(rspan, M.BLOCK_REQUIRES.format(block=block.name, relation=rel.text(), why=""))],
+                         block=block.name, relation=r2.text())
                 return
             frame.facts = facts
             return
-        why = "" if _note == "required here" else f" ({_note})"
-        notes = [Note(rspan, f"`{block.name}` requires {rel.text()}{why}")]
-        if res.status == REFUTED:
-            fa = f" ({res.fails_at()})" if res.counterexample else ""
-            self.report("SC402", call_span, f"call to `{block.name}` needs {r2.text()}, which the `require`s "
-                                            f"here do not guarantee{fa}; add `require {r2.text()}`", notes,
-                        _evidence(frame, r2, res))
-        else:
-            self.report("SC504", call_span, f"call to `{block.name}` needs {r2.text()}; cannot prove it from "
-                                            f"the `require`s here; add `require {r2.text()}` to settle it", notes)
+        why = "" if _note == "required here" else M.WHY.format(why=_note)
+        notes = [Note(rspan, M.BLOCK_REQUIRES.format(block=block.name, relation=rel.text(), why=why))]
+        self.settle(frame, res, call_span, r2, M.PRECONDITION_FAILS, M.PRECONDITION_UNDECIDED, notes,
+                    block=block.name, relation=r2.text())
 
 
 _POISONED = object()
@@ -1547,55 +1532,48 @@ class _RuleCtx(K.Rule):
         self.c.report(code, self.span, message, evidence=evidence)
         raise Abort
 
+    def settle(self, res, rel, refuted, unknown, code=None, require=None, **fields):
+        """:meth:`Checker.settle` at the operation's span; a refutation stops the operation."""
+        if self.c.settle(self.frame, res, self.span, rel, refuted, unknown, require=require, code=code,
+                         **fields) == REFUTED:
+            raise Abort
+
     def same(self, expected, found, what, code="SC305"):
         expected, found = as_expr(expected), as_expr(found)
-        res = self.frame.facts.equal(expected, found)
-        if res.status == PROVED:
-            return
-        if res.status == REFUTED:
-            fa = f" ({res.fails_at()})" if res.counterexample else ""
-            self.fail(code, f"{what}: expected {_s(expected)}, found {_s(found)}{fa}",
-                      _evidence(self.frame, Relation("==", expected, found), res))
-        self.c.report("SC501", self.span, f"{what}: cannot decide whether {_s(found)} equals {_s(expected)}; "
-                                          f"add `require {_s(found)} == {_s(expected)}` to settle it")
+        self.settle(self.frame.facts.equal(expected, found), Relation("==", expected, found), M.RULE_MISMATCH,
+                    M.RULE_EQUALITY_UNDECIDED, code, require=Relation("==", found, expected).text(), what=what,
+                    expected=_s(expected), found=_s(found))
 
     def div(self, a, b, what):
         a, b = as_expr(a), as_expr(b)
         if b == 0:
-            self.fail("SC204", f"{what}: division by zero")
+            self.c.say(M.RULE_DIVISION_BY_ZERO, self.span, what=what)
+            raise Abort
         if not self.c.check_div(self.frame, a, b, self.span, what):
             raise Abort
         return a / b
 
     def at_most(self, a, b, what, code="SC307"):
         a, b = as_expr(a), as_expr(b)
+        rel = Relation("<=", a, b)
         res = self.frame.facts.le(a, b)
-        if res.status == PROVED:
-            return
-        fix = f"`require {_s(a)} <= {_s(b)}`"
+        refuted = M.RULE_CAN_EXCEED
+        gap = None
         if res.status == REFUTED:
             gap = self.frame.facts.sub(a - b)
-            if gap.is_number or not _possible(self.frame, Relation("<=", a, b)):
-                # fails at every size: no require can settle it
-                over = f"{_s(a)} > {_s(b)}" if not (a.free_symbols | b.free_symbols) else \
-                    f"{_s(a)} exceeds {_s(b)} by {_s(gap)} at every size ({res.fails_at()})" if gap.is_number \
-                    else f"{_s(a)} exceeds {_s(b)} at every size the `require`s allow ({res.fails_at()})"
-                self.fail(code, f"{what}: {over}", _evidence(self.frame, Relation("<=", a, b), res))
-            fa = f" ({res.fails_at()})" if res.counterexample else ""
-            self.fail(code, f"{what}: {_s(a)} can exceed {_s(b)}{fa}; add {fix} if that is intended",
-                      _evidence(self.frame, Relation("<=", a, b), res))
-        self.c.report("SC503", self.span, f"{what}: cannot prove {_s(a)} <= {_s(b)}; add {fix} to settle it")
+            if not (a.free_symbols | b.free_symbols):
+                refuted = M.RULE_EXCEEDS
+            elif gap.is_number:      # fails at every size: no require can settle it
+                refuted = M.RULE_EXCEEDS_BY
+            elif not _possible(self.frame, rel):
+                refuted = M.RULE_EXCEEDS_ALWAYS
+        self.settle(res, rel, refuted, M.RULE_BOUND_UNDECIDED, code, what=what, a=_s(a), b=_s(b),
+                    gap=None if gap is None else _s(gap))
 
     def positive(self, e, what):
         e = as_expr(e)
-        res = self.frame.facts.positive(e)
-        if res.status == PROVED:
-            return
-        if res.status == REFUTED:
-            fa = f" ({res.fails_at()})" if res.counterexample else ""
-            self.fail("SC202", f"{what} can be less than 1{fa}",
-                      _evidence(self.frame, Relation(">=", e, Integer(1)), res))
-        self.c.report("SC503", self.span, f"{what}: cannot prove it is at least 1; add `require {_s(e)} >= 1`")
+        self.settle(self.frame.facts.positive(e), Relation(">=", e, Integer(1)), M.RULE_BELOW_ONE,
+                    M.RULE_POSITIVE_UNDECIDED, what=what)
 
     def is_one(self, e) -> bool:
         """Is ``e`` 1 by the facts (``require n == 1``)?"""
@@ -1621,9 +1599,9 @@ class _RuleCtx(K.Rule):
                 continue
             if isinstance(x, Variadic) or isinstance(y, Variadic):
                 if x != y:
-                    self.fail("SC302", f"{what}: cannot broadcast {K.show_shape(a)} with {K.show_shape(b)}: "
-                                       f"{x if isinstance(x, Variadic) else _s(x)} against "
-                                       f"{y if isinstance(y, Variadic) else _s(y)}")
+                    self.c.say(M.RULE_BROADCAST_VARIADIC, self.span, what=what, a=K.show_shape(a),
+                               b=K.show_shape(b), x=_s(x), y=_s(y))
+                    raise Abort
                 out.append(x)
                 continue
             x, y = as_expr(x), as_expr(y)
@@ -1642,13 +1620,9 @@ class _RuleCtx(K.Rule):
             def bad(env, x=x, y=y):
                 vx, vy = evaluate(x, env), evaluate(y, env)
                 return vx != vy and vx != 1 and vy != 1
-            res = self.frame.facts.find(bad, x.free_symbols | y.free_symbols)
-            if res is not None:
-                fa = f" ({res.fails_at()})" if res.counterexample else ""
-                self.fail("SC302", f"{what}: cannot broadcast {K.show_shape(a)} with {K.show_shape(b)}: "
-                                   f"{_s(x)} vs {_s(y)}{fa}", _evidence(self.frame, Relation("==", x, y), res))
-            self.c.report("SC501", self.span, f"{what}: cannot decide whether {_s(x)} and {_s(y)} broadcast; "
-                                              f"add `require {_s(x)} == {_s(y)}` to settle it")
+            found = self.frame.facts.find(bad, x.free_symbols | y.free_symbols)   # sizes where they clash
+            self.settle(found or Result(UNKNOWN), Relation("==", x, y), M.RULE_BROADCAST,
+                        M.RULE_BROADCAST_UNDECIDED, what=what, a=K.show_shape(a), b=K.show_shape(b), x=_s(x), y=_s(y))
             out.append(x)
         return tuple(reversed(out))
 
@@ -1708,7 +1682,7 @@ def _origins(shape, inputs, span, what):
             for d, o in zip(t.shape, t.origins):
                 if o is not None and d not in known:
                     known[d] = o
-    return tuple(known.get(d, (span, f"`{what}`" if not what.startswith("`") else what)) for d in shape)
+    return tuple(known.get(d, (span, M.NAMED.format(name=what) if not what.startswith("`") else what)) for d in shape)
 
 
 def _solve_linear(expected, actual, unbound):
