@@ -299,14 +299,15 @@ class Checker:
     def refute(self, frame, msg: M.Message, span, res, rel: Optional[Relation], notes=(), code=None,
                require: Optional[str] = None, **fields):
         """Report a refuted check: ``msg`` with the sizes where it fails
-        (``{fails}``), the `require` that would exclude them unless none can
-        (``{fix}``: ``require``, ``rel`` by default) and the evidence (``rel``
-        at those sizes)."""
+        (``{fails}``; none for a relation of constants, which fails at every
+        size), the `require` that would exclude them unless none can (``{fix}``:
+        ``require``, ``rel`` by default) and the evidence (``rel`` at those sizes)."""
         ev = None if rel is None or res is None else _evidence(frame, rel, res)
         if "fix" in msg.fields and "fix" not in fields:
             fields["fix"] = M.ADD_REQUIRE.format(require=rel.text() if require is None else require) \
                 if _possible(frame, rel) else M.NOTHING_FIXES.format()
-        self.say(msg, span, notes, ev, code, fails=M.fails(res), **fields)
+        constant = rel is not None and not rel.free_symbols     # fails at every size: none to show
+        self.say(msg, span, notes, ev, code, fails="" if constant else M.fails(res), **fields)
 
     def undecided(self, msg: M.Message, span, require: str, notes=(), **fields):
         """Report an undecided check: ``msg`` with the advice to add ``require``."""

@@ -6,7 +6,8 @@ and every diagnostic with ``evidence = (relation, env, in_force)``:
 - the relation evaluates to False at the counterexample ``env``;
 - every relation in force binds its dimensions in ``env`` and holds there
   (the counterexample respects every `require`), every size is at least 1;
-- a refuted finding's message shows the sizes (``fails at ...``).
+- a refuted finding's message shows the sizes (``fails at ...``), and a
+  message that shows sizes carries the evidence.
 
 Every SC5xx warning (undecided) suggests the `require` that would settle it.
 """
@@ -49,6 +50,7 @@ def test_evidence_breaks_the_check(path):
     res = _check(path)
     for d in res.diagnostics:
         if d.evidence is None:
+            assert "(fails at " not in d.message, f"{_where(d)}: sizes shown without the evidence they rest on"
             continue
         rel, env, in_force = d.evidence
         assert isinstance(rel, Relation), _where(d)
