@@ -294,7 +294,7 @@ class Checker:
     def say(self, msg: M.Message, span, notes=(), evidence=None, code=None, **fields):
         """Report the finding ``msg`` (its template filled with ``fields``) under
         its code, or ``code`` where the caller chooses it (an operation's rule)."""
-        self.r.report(code or msg.code, span, msg.format(**fields), notes, evidence)
+        M.say(self.r, msg, span, notes, evidence, code, **fields)
 
     def refute(self, frame, msg: M.Message, span, res, rel: Optional[Relation], notes=(), code=None,
                require: Optional[str] = None, **fields):

@@ -65,6 +65,13 @@ def fails(res) -> str:
     return FAILS_AT.format(sizes=sizes(found)) if found else ""
 
 
+def say(reporter, msg: Message, span, notes=(), evidence=None, code=None, **fields) -> None:
+    """Report the finding ``msg`` (its template filled with ``fields``) on
+    ``reporter``, under its code or ``code`` where the caller chooses it (the
+    checks of an operation's rule)."""
+    reporter.report(code or msg.code, span, msg.format(**fields), notes, evidence)
+
+
 def advice(require: str) -> str:
     """The ``{advice}`` field of an undecided check: the ``require`` that settles it."""
     return ADVICE.format(require=require)
@@ -85,6 +92,15 @@ WHAT = Message(None, "{what}: ")
 DID_YOU_MEAN = Message(None, "; did you mean `{name}`?")
 #: the note under most block-argument findings
 PARAM_DECLARED = Message(None, "parameter declared here")
+
+# ---- loading a program: files, `use`, global names ----------------------------------------------------
+
+FILE_TOO_LONG = Message("SC005", "file longer than {limit} characters")
+USE_CYCLE = Message("SC004", "`use` cycle: {chain}")
+CLOSES_CYCLE = Message(None, "the `use` that closes the cycle")
+DIM_DEFINED_TWICE = Message("SC102", "dimension `{name}` is defined twice")
+FIRST_DEFINED = Message(None, "first defined here")
+DEFINED_TWICE = Message("SC102", "`{name}` is defined twice")
 
 # ---- global phase: lets, requires, example values ---------------------------------------------------
 

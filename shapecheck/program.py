@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from . import ir
+from . import messages as M
 from .diagnostics import Note, Reporter
 from .project import check_use
 from .source import read_error, read_text
@@ -81,7 +82,7 @@ class Loader:
         self.sources[path] = text
         self.modules[key] = None
         if len(text) > MAX_SOURCE_BYTES:
-            reporter.report("SC005", _file_span(path), f"file longer than {MAX_SOURCE_BYTES} characters")
+            M.say(reporter, M.FILE_TOO_LONG, _file_span(path), limit=MAX_SOURCE_BYTES)
             return None
         tree, diag = parse(text, path)
         if diag is not None:
@@ -157,8 +158,8 @@ def load_program(path: str, reporter: Reporter, loader: Optional[Loader] = None,
                 chain = " -> ".join([p for _, p in stack[keys.index(tkey):]] + [target])
                 # report at the checked file's own `use` that leads into the cycle
                 at = spans[0] if spans else item.span
-                notes = [Note(item.span, "the `use` that closes the cycle")] if spans else []
-                reporter.report("SC004", at, f"`use` cycle: {chain}", notes)
+                notes = [Note(item.span, M.CLOSES_CYCLE.format())] if spans else []
+                M.say(reporter, M.USE_CYCLE, at, notes, chain=chain)
                 continue
             used = loader.load(target, reporter, at=item.span)
             if used is None:
@@ -177,22 +178,22 @@ def load_program(path: str, reporter: Reporter, loader: Optional[Loader] = None,
             if isinstance(item, ir.DimDecl):
                 for d in item.items:
                     if d.name in prog.dims:
-                        reporter.report("SC102", d.span, f"dimension `{d.name}` is defined twice",
-                                        [Note(prog.dims[d.name].span, "first defined here")])
+                        M.say(reporter, M.DIM_DEFINED_TWICE, d.span, [Note(prog.dims[d.name].span,
+                                                                           M.FIRST_DEFINED.format())], name=d.name)
                         continue
                     prog.dims[d.name] = d
     for m in order:
         for item in m.items:
             if isinstance(item, ir.Let):
                 if item.name in prog.dims or item.name in prog.lets:
-                    reporter.report("SC102", item.name_span, f"`{item.name}` is already defined")
+                    M.say(reporter, M.ALREADY_DEFINED, item.name_span, name=item.name)
                     continue
                 prog.lets[item.name] = item
             elif isinstance(item, ir.Require):
                 requires.extend(item.conds)
             elif isinstance(item, ir.Block):
                 if item.name in prog.blocks or item.name in prog.models:
-                    reporter.report("SC102", item.name_span, f"`{item.name}` is defined twice")
+                    M.say(reporter, M.DEFINED_TWICE, item.name_span, name=item.name)
                     continue
                 (prog.models if item.is_model else prog.blocks)[item.name] = item
     prog.requires = tuple(requires)

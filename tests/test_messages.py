@@ -3,7 +3,8 @@ used by the package, asserted by a test; every code has its templates or a
 named home; the symbolic interpreter reports nothing but templates.
 
 The golden cases (tests/cases, markers with a message fragment) assert the
-findings' messages; the notes are asserted here, on small specs.
+findings' messages; the notes, and the findings a golden case cannot hold, are
+asserted here, on small specs.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import pytest
 from shapecheck import messages as M
 from shapecheck.api import check_path, check_source
 from shapecheck.codes import CODES, WARNING
-from shapecheck.dims import REFUTED, UNKNOWN, Result
+from shapecheck.dims import REFUTED, Result
+from shapecheck.parse import MAX_SOURCE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "shapecheck"
@@ -26,13 +28,12 @@ CASES = Path(__file__).parent / "cases"
 FINDINGS = {n: m for n, m in M.MESSAGES.items() if m.code is not None}
 PARTS = {n: m for n, m in M.MESSAGES.items() if m.code is None}
 
-#: codes whose messages are made outside the table, and where (each a module that reports them)
+#: codes with no template, and where their messages are made (a code with templates may have
+#: other messages made elsewhere: SC004 for a `use` target, SC005 for the parser's limits)
 ELSEWHERE = {
     "SC001": "parse.py: the parser's syntax errors",
     "SC002": "program.py and cli/lint.py: files that cannot be read",
     "SC003": "api.py: an internal error",
-    "SC004": "program.py: `use` targets",
-    "SC005": "program.py, api.py and dims.py: the documented limits",
     "SC303": "ops/linear.py: the operation's own rule",
     "SC306": "ops/shape.py: rearrange patterns and einsum equations",
     "SC309": "ops/: the operations' size arguments",
@@ -114,10 +115,11 @@ def test_every_code_has_its_templates_or_a_named_home():
     assert with_template & set(ELSEWHERE) == set(), "a code listed as elsewhere has templates"
 
 
-def test_the_symbolic_interpreter_reports_only_templates():
-    """infer.py reports through ``say``/``settle``; ``report`` passes on only the
-    messages made elsewhere (an operation's rule, the prover's limits)."""
-    tree = ast.parse((PACKAGE / "infer.py").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("module", ["infer.py", "program.py"])
+def test_the_symbolic_side_reports_only_templates(module):
+    """infer.py and program.py report through the table (``say``, ``settle``); ``report`` passes
+    on only the messages made elsewhere (an operation's rule, the prover's limits, a read error)."""
+    tree = ast.parse((PACKAGE / module).read_text(encoding="utf-8"))
     inline = set()
     for fn in ast.walk(tree):
         if not isinstance(fn, ast.FunctionDef):
@@ -127,7 +129,7 @@ def test_the_symbolic_interpreter_reports_only_templates():
                 msg = node.args[2] if len(node.args) > 2 else None
                 if isinstance(msg, (ast.Constant, ast.JoinedStr)):
                     inline.add((fn.name, node.lineno))
-    assert {name for name, _ in inline} <= PENDING, f"messages written inline in infer.py: {sorted(inline)}"
+    assert {name for name, _ in inline} <= PENDING, f"messages written inline in {module}: {sorted(inline)}"
 
 
 #: functions still wording their messages inline: the block-argument binder and the argument
@@ -162,65 +164,81 @@ class _Recorder:
         monkeypatch.setattr(M.Message, "format", format)
 
 
-#: small specs asserting each note template (and the finding it is under), verbatim
-NOTE_SPECS = [
-    ("dim n\nlet a = b + 1\nlet b = a\nmodel m {\n    input x: [n]\n    return x\n}\n",
+def _spec(text):
+    return {"notes.shape": text}
+
+
+_LONG = "#" * (MAX_SOURCE_BYTES + 1)
+
+#: small specs asserting each note template, and the findings no golden case can hold (a file
+#: too long, a `use` cycle, whose message names the paths), verbatim: (files, expected findings)
+SPECS = [
+    (_spec("dim n\nlet a = b + 1\nlet b = a\nmodel m {\n    input x: [n]\n    return x\n}\n"),
      [("SC206", "`let a` depends on itself: a -> b -> a", ["`b` is defined here"])]),
-    ("dim batch, d, e\nmodel m {\n    input x: [batch, d]\n    y = relu(x)  : [batch, e]\n    return x\n}\n",
+    (_spec("dim batch, d, e\nmodel m {\n    input x: [batch, d]\n    y = relu(x)  : [batch, e]\n    return x\n}\n"),
      [("SC301", "`y` is [batch, d] but is annotated [batch, e]: dimension 1 is d, expected e (fails at d=1, e=2)",
        ["the annotation is checked for every size the `require`s allow", "dimension 1 (d) comes from input `x`"])]),
-    ("dim n\nblock ret(x: [k]) -> [k, k] {\n    return x\n}\n",
+    (_spec("dim n\nblock ret(x: [k]) -> [k, k] {\n    return x\n}\n"),
      [("SC403", "returns [k] where `ret` promises [k, k]: rank 1 vs 2",
        ["the declared result shape", "dimension 0 (k) comes from parameter `x`"])]),
-    ("dim batch, d\nblock pair(x: [b, k], y: [k, j]) -> [b, j] {\n    return x @ y\n}\n"
-     "model m {\n    input x: [batch, d]\n    p = pair(x)\n    return x\n}\n",
+    (_spec("dim batch, d\nblock pair(x: [b, k], y: [k, j]) -> [b, j] {\n    return x @ y\n}\n"
+           "model m {\n    input x: [batch, d]\n    p = pair(x)\n    return x\n}\n"),
      [("SC105", "`pair` is missing argument `y`", ["parameter declared here"])]),
-    ("dim batch, d, e\nblock pair(x: [b, k], y: [k, j]) -> [b, j] {\n    return x @ y\n}\n"
-     "model m {\n    input x: [batch, d]\n    input w: [e, d]\n    q = pair(x, w)\n    return q\n}\n",
+    (_spec("dim batch, d, e\nblock pair(x: [b, k], y: [k, j]) -> [b, j] {\n    return x @ y\n}\n"
+           "model m {\n    input x: [batch, d]\n    input w: [e, d]\n    q = pair(x, w)\n    return q\n}\n"),
      [("SC401", "argument `y` of `pair` is [e, d]: `k` must be d, found e (fails at d=1, e=2)",
        ["parameter `y` is declared [k, j]", "`k` was bound to d by argument `x`"])]),
-    ("dim n\nblock grow(x: [k], n: dim) -> [k] {\n    return x\n}\n"
-     "model m {\n    input x: [n]\n    r = grow(x, 0)\n    return x\n}\n",
+    (_spec("dim n\nblock grow(x: [k], n: dim) -> [k] {\n    return x\n}\n"
+           "model m {\n    input x: [n]\n    r = grow(x, 0)\n    return x\n}\n"),
      [("SC202", "call to `grow` makes its dimension `n` 0, which can be less than 1",
        ["`grow` is checked for `n` >= 1"])]),
-    ("dim n\nblock pre(x: [k]) -> [k] {\n    require k >= 2\n    return x\n}\n"
-     "block mid(x: [k]) -> [k] {\n    return pre(x)\n}\n"
-     "model m {\n    input x: [n]\n    s = mid(x)\n    return x\n}\n",
+    (_spec("dim n\nblock pre(x: [k]) -> [k] {\n    require k >= 2\n    return x\n}\n"
+           "block mid(x: [k]) -> [k] {\n    return pre(x)\n}\n"
+           "model m {\n    input x: [n]\n    s = mid(x)\n    return x\n}\n"),
      [("SC402", "call to `mid` needs n >= 2, which the `require`s here do not guarantee (fails at n=1); "
                 "add `require n >= 2`", ["`mid` requires k >= 2 (inherited from `pre`)"])]),
-    ("dim n\nblock pre(x: [k]) -> [k] {\n    require k >= 2\n    return x\n}\n"
-     "block low(x: [k]) -> [k] {\n    require k <= 1\n    return pre(x)\n}\n",
+    (_spec("dim n\nblock pre(x: [k]) -> [k] {\n    require k >= 2\n    return x\n}\n"
+           "block low(x: [k]) -> [k] {\n    require k <= 1\n    return pre(x)\n}\n"),
      [("SC402", "call to `pre` needs k >= 2, which contradicts the `require`s here: no sizes allow this call",
        ["`pre` requires k >= 2"])]),
+    (_spec("dim n\ndim m, n\n"), [("SC102", "dimension `n` is defined twice", ["first defined here"])]),
+    (_spec('use "notes.shape"\ndim n\n'), [("SC004", "`use` cycle: notes.shape -> notes.shape", [])]),
+    ({"notes.shape": 'use "b.shape"\ndim n\n', "b.shape": 'use "notes.shape"\ndim m\n'},
+     [("SC004", "`use` cycle: notes.shape -> b.shape -> notes.shape", ["the `use` that closes the cycle"])]),
+    (_spec(_LONG), [("SC005", f"file longer than {MAX_SOURCE_BYTES} characters", [])]),
 ]
 
 
-@pytest.mark.parametrize("text,expected", NOTE_SPECS, ids=[str(i) for i in range(len(NOTE_SPECS))])
-def test_notes(text, expected):
-    res = check_source(text, "notes.shape")
+def _check_spec(files):
+    return check_source(files["notes.shape"], "notes.shape", read=lambda path: files[path])
+
+
+@pytest.mark.parametrize("files,expected", SPECS, ids=[str(i) for i in range(len(SPECS))])
+def test_specs(files, expected):
+    res = _check_spec(files)
     got = [(d.code, d.message, [n.message for n in d.notes]) for d in res.diagnostics]
     assert got == [(c, m, n) for c, m, n in expected]
 
 
 def test_every_template_is_asserted_by_a_test(monkeypatch):
-    """Each finding's rendered message is a golden marker's fragment, verbatim; each part is
-    inside one, or is a note asserted above."""
+    """Each finding's rendered message is a golden marker's fragment or a message asserted
+    above, verbatim; each part is inside one, or inside a note asserted above."""
     rec = _Recorder(monkeypatch)
     for path in sorted(CASES.rglob("*.shape")):
         check_path(str(path))
-    notes = set()
-    for text, expected in NOTE_SPECS:
-        check_source(text, "notes.shape")
+    asserted, notes = _fragments(), set()
+    for files, expected in SPECS:
+        _check_spec(files)
+        asserted |= {m for _, m, _ in expected}
         notes |= {n for _, _, ns in expected for n in ns}
-    fragments = _fragments()
     unasserted = []
     for name, m in M.MESSAGES.items():
         texts = rec.rendered.get(name, set())
         if m.code is not None and not m.detail:
-            ok = bool(texts & fragments)
+            ok = bool(texts & asserted)
         else:
-            ok = any(t in f for t in texts for f in fragments | notes)
+            ok = any(t in f for t in texts for f in asserted | notes)
         if not ok:
             unasserted.append(name)
-    assert unasserted == [], "templates no golden fragment or note test asserts (rendered: " + \
+    assert unasserted == [], "templates no golden fragment or spec above asserts (rendered: " + \
         "; ".join(f"{n}: {sorted(rec.rendered.get(n, ()))[:1]}" for n in unasserted) + ")"
