@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from . import ir
+from . import messages as M
 from .diagnostics import Note, Reporter
 from .program import Loader, Program, load_program  # noqa: F401  (re-exported)
 from .source import read_text  # noqa: F401  (re-exported)
@@ -118,13 +119,12 @@ def _check(path, text, loader) -> Result:
         if program.module is not None:
             scope, models = _analyse(program, reporter)
     except RecursionError:
-        reporter.report("SC005", Span(path, 1, 1, 1, 2), "the spec is nested too deeply to analyse")
+        M.say(reporter, M.NESTED_TOO_DEEPLY, Span(path, 1, 1, 1, 2))
     except Exception as e:  # never a traceback for the user: a located internal error
         tb = traceback.extract_tb(e.__traceback__)
         where = f"{os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else "?"
-        reporter.report("SC003", Span(path, 1, 1, 1, 2),
-                        f"internal error: {type(e).__name__}: {e} (at {where}); please report this",
-                        [Note(None, "the checks above this point still hold")])
+        M.say(reporter, M.INTERNAL_ERROR, Span(path, 1, 1, 1, 2), [Note(None, M.CHECKS_ABOVE_HOLD.format())],
+              kind=type(e).__name__, error=e, where=where)
     finally:
         if gc_was_enabled:
             gc.enable()

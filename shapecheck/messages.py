@@ -93,6 +93,12 @@ DID_YOU_MEAN = Message(None, "; did you mean `{name}`?")
 #: the note under most block-argument findings
 PARAM_DECLARED = Message(None, "parameter declared here")
 
+# ---- the run itself ------------------------------------------------------------------------------------
+
+INTERNAL_ERROR = Message("SC003", "internal error: {kind}: {error} (at {where}); please report this")
+CHECKS_ABOVE_HOLD = Message(None, "the checks above this point still hold")
+NESTED_TOO_DEEPLY = Message("SC005", "the spec is nested too deeply to analyse")
+
 # ---- loading a program: files, `use`, global names ----------------------------------------------------
 
 FILE_TOO_LONG = Message("SC005", "file longer than {limit} characters")

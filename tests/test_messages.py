@@ -33,7 +33,6 @@ PARTS = {n: m for n, m in M.MESSAGES.items() if m.code is None}
 ELSEWHERE = {
     "SC001": "parse.py: the parser's syntax errors",
     "SC002": "program.py and cli/lint.py: files that cannot be read",
-    "SC003": "api.py: an internal error",
     "SC303": "ops/linear.py: the operation's own rule",
     "SC306": "ops/shape.py: rearrange patterns and einsum equations",
     "SC309": "ops/: the operations' size arguments",
@@ -213,6 +212,36 @@ def _check_spec(files):
     return check_source(files["notes.shape"], "notes.shape", read=lambda path: files[path])
 
 
+def _internal_error(*args, **kwargs):
+    raise ValueError("boom")
+
+
+def _too_deep(*args, **kwargs):
+    raise RecursionError
+
+
+#: a failure inside the analysis, as the user sees it (the line is this file's `raise`)
+FAULTS = [
+    (_internal_error, [("SC003", "internal error: ValueError: boom (at test_messages.py:"
+                                 f"{_internal_error.__code__.co_firstlineno + 1}); please report this",
+                        ["the checks above this point still hold"])]),
+    (_too_deep, [("SC005", "the spec is nested too deeply to analyse", [])]),
+]
+
+
+def _check_fault(monkeypatch, fault):
+    import shapecheck.api
+    with monkeypatch.context() as m:
+        m.setattr(shapecheck.api, "_analyse", fault)
+        return _check_spec(_spec("dim n\n"))
+
+
+@pytest.mark.parametrize("fault,expected", FAULTS, ids=["internal", "depth"])
+def test_faults(monkeypatch, fault, expected):
+    res = _check_fault(monkeypatch, fault)
+    assert [(d.code, d.message, [n.message for n in d.notes]) for d in res.diagnostics] == expected
+
+
 @pytest.mark.parametrize("files,expected", SPECS, ids=[str(i) for i in range(len(SPECS))])
 def test_specs(files, expected):
     res = _check_spec(files)
@@ -227,8 +256,11 @@ def test_every_template_is_asserted_by_a_test(monkeypatch):
     for path in sorted(CASES.rglob("*.shape")):
         check_path(str(path))
     asserted, notes = _fragments(), set()
-    for files, expected in SPECS:
-        _check_spec(files)
+    for files, expected in SPECS + [(fault, expected) for fault, expected in FAULTS]:
+        if isinstance(files, dict):
+            _check_spec(files)
+        else:
+            _check_fault(monkeypatch, files)
         asserted |= {m for _, m, _ in expected}
         notes |= {n for _, _, ns in expected for n in ns}
     unasserted = []
