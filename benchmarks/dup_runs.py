@@ -15,6 +15,12 @@ run, so a block of lines that the second file holds twice counts twice.
 Prints the number of runs and the lines they cover; ``-v`` lists each run
 (first line numbers in each file, its length and its first line).
 No dependency beyond the standard library.
+
+The same two files through the ``duplicates`` command (same-shape runs too,
+imports and comments skipped), at a revision REV:
+
+    mkdir -p /tmp/dup && for f in infer execute; do git show REV:shapecheck/$f.py > /tmp/dup/$f.py; done
+    duplicates --repo /tmp/dup --min-lines 4 --most 200     # the infer ~ execute row: "(+N more runs)"
 """
 from __future__ import annotations
 

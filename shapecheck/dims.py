@@ -327,15 +327,13 @@ def _free(e):
 
 
 @dataclass(frozen=True)
-class Result:
+class Verdict:
+    """What the prover finds about one claim: PROVED, REFUTED (with the sizes
+    that refute it) or UNKNOWN (with why)."""
     status: str
     counterexample: Optional[dict] = None  # {name: int}: the sizes a message shows
     env: Optional[dict] = None             # {symbol: int}: every size involved (for evaluation)
     reason: str = ""                       # why an unknown is unknown (e.g. the budget ran out)
-
-    @property
-    def proved(self):
-        return self.status == PROVED
 
     def fails_at(self) -> str:
         if not self.counterexample:
@@ -343,18 +341,14 @@ class Result:
         return "fails at " + ", ".join(f"{k}={v}" for k, v in self.counterexample.items())
 
 
-_PROVED = Result(PROVED)
-_UNKNOWN = Result(UNKNOWN)
+_PROVED = Verdict(PROVED)
+_UNKNOWN = Verdict(UNKNOWN)
 #: An expression whose expansion would have more terms than this is never expanded:
 #: its checks use structural bounds and evaluation only (bounded time, never a hang).
 MAX_TERMS = 1500
 #: Largest system (constraints) the linear prover works on before giving up.
 MAX_CONSTRAINTS = 400
-_TOO_LARGE = Result(UNKNOWN, reason="the expression is too large to decide within the budget")
-
-
-def _is_mod_zero(rel: Relation) -> bool:
-    return rel.op == "==" and isinstance(rel.left, Mod) and rel.right == 0
+_TOO_LARGE = Verdict(UNKNOWN, reason="the expression is too large to decide within the budget")
 
 
 _FLIP = {">": "<", ">=": "<="}
@@ -515,14 +509,14 @@ class Facts:
         return subs(e, self.subs)
 
     # -- public checks ---------------------------------------------------------
-    def equal(self, a, b) -> Result:
+    def equal(self, a, b) -> Verdict:
         """Is ``a == b`` for every size the facts allow?"""
         key = ("eq", a, b)
         if key not in self._cache:
             self._cache[key] = self._equal(as_expr(a), as_expr(b))
         return self._cache[key]
 
-    def nonneg(self, e, within=frozenset()) -> Result:
+    def nonneg(self, e, within=frozenset()) -> Verdict:
         """Is ``e >= 0`` for every size the facts allow? A counterexample binds
         the dimensions of ``e`` and of ``within`` (those of the check as written,
         when ``b - a`` cancelled some)."""
@@ -531,23 +525,23 @@ class Facts:
             self._cache[key] = self._nonneg(as_expr(e), frozenset(within))
         return self._cache[key]
 
-    def le(self, a, b) -> Result:
+    def le(self, a, b) -> Verdict:
         return self.nonneg(as_expr(b) - as_expr(a), frozenset(_free(a) | _free(b)))
 
-    def lt(self, a, b) -> Result:
+    def lt(self, a, b) -> Verdict:
         return self.nonneg(as_expr(b) - as_expr(a) - 1, frozenset(_free(a) | _free(b)))
 
-    def positive(self, e) -> Result:
+    def positive(self, e) -> Verdict:
         return self.nonneg(as_expr(e) - 1, frozenset(_free(e)))
 
-    def integer(self, e) -> Result:
+    def integer(self, e) -> Verdict:
         """Is ``e`` an integer for every size the facts allow?"""
         key = ("int", e)
         if key not in self._cache:
             self._cache[key] = self._integer(as_expr(e))
         return self._cache[key]
 
-    def holds(self, rel: Relation) -> Result:
+    def holds(self, rel: Relation) -> Verdict:
         """Does the relation follow from the facts?"""
         if rel.op == "==" and isinstance(rel.left, Mod):
             a, k = rel.left.args
@@ -609,7 +603,7 @@ class Facts:
             s = self._reduce_floors(s)
         return _expand(s)
 
-    def _equal(self, a, b) -> Result:
+    def _equal(self, a, b) -> Verdict:
         syms = _free(a) | _free(b)
         d = self._prep(a - b)
         if d is None:
@@ -621,7 +615,7 @@ class Facts:
             return _PROVED
         if d.is_number:
             env = self._example(syms)
-            return Result(REFUTED, _display(env, syms), env)
+            return Verdict(REFUTED, _display(env, syms), env)
         if any(p.is_Pow and p.exp.is_negative for p in sympy.preorder_traversal(d)):
             if _denominators_positive(d) and sympy.cancel(d) == 0:
                 return _PROVED
@@ -635,7 +629,7 @@ class Facts:
             return _PROVED
         return self._refute_or_unknown(lambda env: evaluate(a, env) != evaluate(b, env), syms, [a, b])
 
-    def _nonneg(self, e, within=frozenset()) -> Result:
+    def _nonneg(self, e, within=frozenset()) -> Verdict:
         syms = _free(e) | within
         s = self._prep(e)
         if s is None:
@@ -648,7 +642,7 @@ class Facts:
             if s >= 0:
                 return _PROVED
             env = self._example(syms)
-            return Result(REFUTED, _display(env, syms), env)
+            return Verdict(REFUTED, _display(env, syms), env)
         if _shift_nonneg(s) or self._linear_proves(s):
             return _PROVED
         if s.has(Min, Max) and self._cases_nonneg(e):
@@ -827,7 +821,7 @@ class Facts:
             return True
         return any(_shift_nonneg(sympy.expand(p - f)) for f in self.ineqs) or self._linear_proves(p)
 
-    def _integer(self, e) -> Result:
+    def _integer(self, e) -> Verdict:
         s = self._prep(e)
         if s is None:
             return _TOO_LARGE
@@ -840,11 +834,11 @@ class Facts:
             return _PROVED
         return self._refute_or_unknown(lambda env: evaluate(e, env).denominator != 1, _free(e), [e])
 
-    def _refute_or_unknown(self, bad: Callable[[dict], bool], syms, exprs=()) -> Result:
+    def _refute_or_unknown(self, bad: Callable[[dict], bool], syms, exprs=()) -> Verdict:
         env = self._search(bad, syms, exprs)
         if env is None:
             return _UNKNOWN
-        return Result(REFUTED, _display(env, syms), self._complete(env))
+        return Verdict(REFUTED, _display(env, syms), self._complete(env))
 
     def _complete(self, env: dict) -> dict:
         """``env`` with sizes for every other dimension the facts mention, chosen
@@ -872,11 +866,11 @@ class Facts:
                     changed = True
         return rel
 
-    def find(self, bad: Callable[[dict], bool], syms, exprs=()) -> Optional[Result]:
+    def find(self, bad: Callable[[dict], bool], syms, exprs=()) -> Optional[Verdict]:
         """A refutation at sizes within the facts where ``bad(env)`` holds
         (smallest first), or None."""
         env = self._search(bad, set(syms), exprs)
-        return None if env is None else Result(REFUTED, _display(env, syms), self._complete(env))
+        return None if env is None else Verdict(REFUTED, _display(env, syms), self._complete(env))
 
     def candidates(self, exprs=()) -> list:
         """Sizes worth trying beyond 1-9: the thresholds of the facts and of the

@@ -32,10 +32,12 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import ir
-from .ops import OPS, BindError, bind
+from .ops import OPS, ArgError, match_args
 from .ops import core as K
 from .program import Program
-from .skeleton import let_order
+from .skeleton import (MISMATCH, CallArg, Interpreter, converts, handles, let_order, match_block_args,
+                       mismatch_message, split_variadic, wrong_argument)
+from .skeleton import Frame as BaseFrame
 from .span import Span
 from .values import ListV, Lit, TupleV, describe
 
@@ -63,21 +65,16 @@ class ExecError(Exception):
 
 
 @dataclass(frozen=True)
-class DimV:
+class IntV:
+    """An integer the spec computes: a dimension's size, an axis, an index (the
+    numeric twin of the symbolic interpreter's :class:`shapecheck.infer.DimV`)."""
     value: int
-
-
-@dataclass(frozen=True)
-class _Arg:
-    """A call argument with its location (what :func:`ops.bind` matches)."""
-    value: object
-    span: Span
 
 
 def _kind(v) -> str:
     if isinstance(v, np.ndarray):
         return "a tensor"
-    if isinstance(v, DimV):
+    if isinstance(v, IntV):
         return "a dimension"
     return describe(v)
 
@@ -203,26 +200,24 @@ class KernelContext:
         return w
 
 
-class _Frame:
+class _Frame(BaseFrame):
+    """A block (or model) being run: the shared fields (:class:`shapecheck.skeleton.Frame`;
+    dimensions are ints), the call depth and identity, the variadics' sizes."""
+
     def __init__(self, block: ir.Block, path: tuple, depth: int = 0):
-        self.block = block
-        self.path = path
+        super().__init__(block, path)
         self.depth = depth
-        self.vars: dict = {}
-        self.dims: dict = {}          # local dimension names (generics, dim params, lets) -> int
         self.variadics: dict = {}     # name -> tuple of ints
-        self.returns: Optional[tuple] = None
-        self.top = {id(st) for st in block.body}
         self.calls: tuple = ()        # ir.CallId chain from the model to this frame
-        self.stmt = None              # the statement being run (for call identity)
-        self.real_division = False    # inside floor()/ceil(): '/' gives a fraction
 
 
-class _Runner:
+class _Runner(Interpreter):
+    DIM = IntV
+
     def __init__(self, prog: Program, bindings: dict, seed: int, int_high: Optional[int],
                  dtype=np.float32):
         self.prog = prog
-        self.bind = {k: int(v) for k, v in bindings.items()}
+        self.bindings = {k: int(v) for k, v in bindings.items()}
         self.rng = np.random.default_rng(seed)
         self.k = KernelContext(rng=self.rng, dtype=dtype)
         self.dtype = dtype
@@ -238,7 +233,8 @@ class _Runner:
         self.call_cache: dict = {}     # id(statement) -> its block calls (ir.call_id)
 
     @property
-    def params(self) -> int:
+    def param_count(self) -> int:
+        """Weights drawn so far (each call site and loop pass)."""
         return self.k.params
 
     def weight(self, shape):
@@ -246,7 +242,7 @@ class _Runner:
 
     def make_input(self, shape, dtype):
         if dtype == "int":
-            sizes = list(self.bind.values()) + _literal_sizes(self.prog)
+            sizes = list(self.bindings.values()) + _literal_sizes(self.prog)
             high = self.int_high or max(1, min(sizes, default=1))
             return self.rng.integers(0, high, size=shape, dtype=np.int64)
         if dtype == "bool":
@@ -267,9 +263,9 @@ class _Runner:
                     self._lets_busy.discard(name)
             return self.lets[name]
         if name in self.prog.dims:
-            if name not in self.bind:
+            if name not in self.bindings:
                 raise ExecError(span, f"dimension `{name}` has no value; bind it (--bind {name}=N)")
-            return self.bind[name]
+            return self.bindings[name]
         return None
 
     def globals_frame(self) -> _Frame:
@@ -321,71 +317,74 @@ class _Runner:
             raise ExecError(span, f"the numeric run stops after {MAX_RUN_STEPS:,} statements (loop passes and "
                                   f"block calls included); bind smaller sizes for the `repeat` counts")
 
-    def stmt(self, frame: _Frame, st):
-        if isinstance(st, ir.Let):
-            if id(st) not in frame.top:
-                frame.dims[st.name] = self.eval_dim(frame, st.value, f"`let {st.name}`")
-            return
-        if isinstance(st, ir.Require):
-            return
-        if isinstance(st, ir.Assign):
-            return self.do_assign(frame, st)
-        if isinstance(st, ir.Return):
-            frame.returns = tuple(self.tensor(frame, e, "`return`") for e in st.values)
-            return
-        if isinstance(st, ir.Repeat):
-            n = self.eval_dim(frame, st.count, "`repeat`")
-            if n < 1:
-                raise ExecError(st.count.span, f"the repeat count is {n}, less than 1")
-            if self.steps + n > MAX_RUN_STEPS:
-                raise ExecError(st.count.span, f"the repeat count is {n:,}: more passes than a numeric run makes "
-                                               f"(at most {MAX_RUN_STEPS:,} statements); bind a smaller size")
-            saved = frame.dims.get(st.index) if st.index is not None else None
-            for k in range(n):
-                self.step(st.count.span)
-                if st.index is not None:
-                    frame.dims[st.index] = k      # `repeat i in n`: i = 0, 1, ..., n - 1
-                self.run_body(frame, st.body)
-                if frame.returns is not None:
-                    break
+    @handles(ir.Let)
+    def do_let(self, frame: _Frame, st: ir.Let):
+        if id(st) not in frame.toplevel:     # nested in a `repeat` (the prepass ran the others)
+            frame.dims[st.name] = self.eval_dim(frame, st.value, f"`let {st.name}`")
+
+    @handles(ir.Require)
+    def do_require(self, frame: _Frame, st: ir.Require):
+        """Checked by the prepass."""
+
+    @handles(ir.Return)
+    def do_return(self, frame: _Frame, st: ir.Return):
+        frame.returns = tuple(self.tensor(frame, e, "`return`") for e in st.values)
+
+    @handles(ir.Repeat)
+    def do_repeat(self, frame: _Frame, st: ir.Repeat):
+        n = self.eval_dim(frame, st.count, "`repeat`")
+        if n < 1:
+            raise ExecError(st.count.span, f"the repeat count is {n}, less than 1")
+        if self.steps + n > MAX_RUN_STEPS:
+            raise ExecError(st.count.span, f"the repeat count is {n:,}: more passes than a numeric run makes "
+                                           f"(at most {MAX_RUN_STEPS:,} statements); bind a smaller size")
+        saved = frame.dims.get(st.index) if st.index is not None else None
+        for k in range(n):
+            self.step(st.count.span)
             if st.index is not None:
-                if saved is None:
-                    frame.dims.pop(st.index, None)
-                else:
-                    frame.dims[st.index] = saved
-            return
-        if isinstance(st, (ir.Input, ir.ParamDecl)):
-            shape = self.eval_shape(frame, st.shape)
-            dtype = st.shape.dtype or "float"
-            if isinstance(st, ir.Input):
-                if not frame.block.is_model:
-                    raise ExecError(st.span, "`input` is only allowed in a model")
-                if any(d < 1 for d in shape):
-                    raise ExecError(st.shape.span, f"input `{st.name}` has a non-positive dimension: {list(shape)}")
-                try:
-                    value, what = self.make_input(shape, dtype), "input"
-                except (ValueError, MemoryError) as e:   # rank over NumPy's limit, no memory
-                    raise ExecError(st.shape.span, f"cannot create input `{st.name}` of shape {list(shape)}: "
-                                                   f"{e}") from None
+                frame.dims[st.index] = k      # `repeat i in n`: i = 0, 1, ..., n - 1
+            self.run_body(frame, st.body)
+            if frame.returns is not None:
+                break
+        if st.index is not None:
+            if saved is None:
+                frame.dims.pop(st.index, None)
             else:
-                try:
-                    value = self.weight(shape)
-                except (ValueError, MemoryError) as e:
-                    raise ExecError(st.shape.span, str(e) or f"cannot allocate a weight of shape {list(shape)}") \
-                        from None
-                value = value.astype(np.int64) if dtype == "int" else (value > 0 if dtype == "bool" else value)
-                what = "param"
-            frame.vars[st.name] = value
-            self.record(frame, st.name, what, st.span, value)
-            return
-        raise ExecError(getattr(st, "span", None), f"unknown statement {type(st).__name__}")
+                frame.dims[st.index] = saved
+        return
+
+    @handles(ir.Input, ir.ParamDecl)
+    def declare(self, frame: _Frame, st):
+        shape = self.eval_shape(frame, st.shape)
+        dtype = st.shape.dtype or "float"
+        if isinstance(st, ir.Input):
+            if not frame.block.is_model:
+                raise ExecError(st.span, "`input` is only allowed in a model")
+            if any(d < 1 for d in shape):
+                raise ExecError(st.shape.span, f"input `{st.name}` has a non-positive dimension: {list(shape)}")
+            try:
+                value, what = self.make_input(shape, dtype), "input"
+            except (ValueError, MemoryError) as e:   # rank over NumPy's limit, no memory
+                raise ExecError(st.shape.span, f"cannot create input `{st.name}` of shape {list(shape)}: "
+                                               f"{e}") from None
+        else:
+            try:
+                value = self.weight(shape)
+            except (ValueError, MemoryError) as e:
+                raise ExecError(st.shape.span, str(e) or f"cannot allocate a weight of shape {list(shape)}") \
+                    from None
+            value = value.astype(np.int64) if dtype == "int" else (value > 0 if dtype == "bool" else value)
+            what = "param"
+        frame.vars[st.name] = value
+        self.record(frame, st.name, what, st.span, value)
 
     def record(self, frame, name, op, span, value):
         self.records.append(Record(frame.path, name, op, span, tuple(int(d) for d in value.shape),
                                   dtype_name(value), frame.calls))
 
+    @handles(ir.Assign)
     def do_assign(self, frame: _Frame, st: ir.Assign):
-        value = self.value_of(frame, st.value)
+        value = self.expr(frame, st.value)
         if len(st.targets) == 1:
             values = [value]
         elif isinstance(value, (TupleV, ListV)) and len(value.items) == len(st.targets):
@@ -398,7 +397,7 @@ class _Runner:
             if isinstance(v, np.ndarray):
                 frame.vars[name] = v
                 self.record(frame, name, op, st.span, v)
-            elif isinstance(v, DimV):
+            elif isinstance(v, IntV):
                 frame.vars[name] = v
             else:
                 raise ExecError(tspan, f"`{name}` must be a tensor or a dimension, got {_kind(v)}")
@@ -413,19 +412,15 @@ class _Runner:
     def call_block(self, frame: _Frame, e: ir.Call, block: ir.Block):
         if frame.depth >= MAX_CALL_DEPTH:
             raise ExecError(e.span, f"block calls nested deeper than {MAX_CALL_DEPTH} (recursive `{block.name}`?)")
-        pos = [(self.value_of(frame, a), a.span) for a in e.args]
-        kws = [(k.name, self.value_of(frame, k.value), k.span) for k in e.kwargs]
-        params = list(block.params)
-        if len(pos) > len(params):
-            raise ExecError(e.span, f"`{block.name}` takes {len(params)} arguments, got {len(pos)}")
-        got = {p.name: v for p, v in zip(params, pos)}
-        names = {p.name for p in params}
-        for name, v, sp in kws:
-            if name not in names:
-                raise ExecError(sp, f"`{block.name}` has no parameter `{name}`")
-            if name in got:
-                raise ExecError(sp, f"`{block.name}`: parameter `{name}` given twice")
-            got[name] = (v, sp)
+        pos = [CallArg(self.expr(frame, a), a.span) for a in e.args]
+        kws = [(k.name, CallArg(self.expr(frame, k.value), k.span), k.span) for k in e.kwargs]
+        try:
+            args = match_block_args(block, pos, kws)
+            defaulted = args.defaults()
+        except ArgError as err:
+            raise _arg_error(err, e.span) from None
+        got = args.given
+        params = block.params
         cid = ir.call_id(frame.block.name, frame.stmt, e, self.prog.blocks, self.call_cache)
         sub = _Frame(block, frame.path + (cid.label,), frame.depth + 1)
         sub.calls = frame.calls + (cid,)
@@ -435,39 +430,23 @@ class _Runner:
         for p in params:
             if isinstance(p, ir.DimParam) and p.name in got:
                 v, sp = got[p.name]
-                if not isinstance(v, DimV):
-                    raise ExecError(sp, f"argument `{p.name}` of `{block.name}` must be a dimension, "
-                                        f"got {_kind(v)}", [(p.span, "parameter declared here")])
+                if not isinstance(v, IntV):
+                    raise _arg_error(wrong_argument(block, p, K.DIM, _kind(v), sp), e.span)
                 sub.dims[p.name] = v.value
         pending = []
         for p in params:
             if not isinstance(p, ir.TensorParam):
                 continue
-            if p.name not in got or (isinstance(got[p.name][0], Lit) and got[p.name][0].value is None):
-                if not p.optional:
-                    raise ExecError(e.span, f"`{block.name}` is missing argument `{p.name}`",
-                                    [(p.span, "parameter declared here")])
+            if p.name in args.omitted:
                 sub.vars[p.name] = Lit(None)
                 continue
             v, sp = got[p.name]
             if not isinstance(v, np.ndarray):
-                raise ExecError(sp, f"argument `{p.name}` of `{block.name}` must be a tensor, got {_kind(v)}",
-                                [(p.span, "parameter declared here")])
+                raise _arg_error(wrong_argument(block, p, K.TENSOR, _kind(v), sp), e.span)
             sub.vars[p.name] = v
             self.unify(sub, block, p, v, sp, generics, pending)
-        waiting = [p for p in params if isinstance(p, ir.DimParam) and p.name not in got]
-        for p in waiting:
-            if p.default is None:
-                raise ExecError(e.span, f"`{block.name}` is missing argument `{p.name}`",
-                                [(p.span, "parameter declared here")])
-        while waiting:   # a default may name a parameter whose own default comes later
-            ready = [p for p in waiting if not (set(ir.names_in(p.default))
-                                                & {q.name for q in waiting})]
-            if not ready:
-                raise ExecError(e.span, f"`{block.name}`: the parameter defaults refer to each other in a cycle")
-            for p in ready:
-                sub.dims[p.name] = self.eval_dim(sub, p.default, "a parameter default")
-            waiting = [p for p in waiting if p not in ready]
+        for p in defaulted:   # in dependency order: a default may name a parameter whose own default comes later
+            sub.dims[p.name] = self.eval_dim(sub, p.default, "a parameter default")
         self.resolve(sub, block, pending, generics)
         self.prepass(sub, at=e.span)
         self.run_body(sub, block.body)
@@ -502,25 +481,17 @@ class _Runner:
     def unify(self, sub, block, p, arr, sp, generics, pending):
         items = list(p.shape.items)
         actual = [int(d) for d in arr.shape]
-        star = [i for i, it in enumerate(items) if isinstance(it, ir.Star)]
-        clash = ExecError(sp, f"argument `{p.name}` of `{block.name}` is {actual} (rank {len(actual)}) but the "
-                              f"parameter is {_show_ir_shape(p.shape)}", [(p.span, "parameter declared here")])
-        if star:
-            i = star[0]
-            take = len(actual) - (len(items) - 1)
-            if take < 0:
-                raise clash
-            seg = tuple(actual[i:i + take])
+        split = split_variadic(items, actual, lambda it: isinstance(it, ir.Star))
+        if split is None:
+            raise ExecError(sp, f"argument `{p.name}` of `{block.name}` is {actual} (rank {len(actual)}) but the "
+                                f"parameter is {_show_ir_shape(p.shape)}", [(p.span, "parameter declared here")])
+        i, seg, pairs = split
+        if i is not None:
             name = items[i].name
             if name in sub.variadics and sub.variadics[name] != seg:
                 raise ExecError(sp, f"argument `{p.name}` of `{block.name}`: `*{name}` is {list(seg)} here but "
                                     f"{list(sub.variadics[name])} in an earlier argument")
             sub.variadics[name] = seg
-            pairs = list(zip(items[:i], actual[:i])) + list(zip(items[i + 1:], actual[i + take:]))
-        else:
-            if len(items) != len(actual):
-                raise clash
-            pairs = list(zip(items, actual))
         for item, d in pairs:
             if isinstance(item, ir.Name) and item.id in generics and item.id not in sub.dims:
                 sub.dims[item.id] = d
@@ -578,13 +549,13 @@ class _Runner:
         return tuple(out)
 
     def eval_dim(self, frame, e, where: str) -> int:
-        v = self.value_of(frame, e)
-        if not isinstance(v, DimV):
+        v = self.expr(frame, e)
+        if not isinstance(v, IntV):
             raise ExecError(e.span, f"{where} needs a dimension expression, got {_kind(v)}")
         return v.value
 
     def tensor(self, frame, e, where):
-        v = self.value_of(frame, e)
+        v = self.expr(frame, e)
         if not isinstance(v, np.ndarray):
             raise ExecError(e.span, f"{where} needs a tensor, got {_kind(v)}")
         return v
@@ -592,56 +563,31 @@ class _Runner:
     # -- expressions -------------------------------------------------------------------------------------
     def lookup(self, frame, node: ir.Name):
         n = node.id
-        if n in frame.vars:
-            return frame.vars[n]
         if n in frame.dims:
-            return DimV(frame.dims[n])
+            return IntV(frame.dims[n])
         g = self.global_dim(n, node.span)
         if g is not None:
-            return DimV(g)
+            return IntV(g)
         if n in self.prog.blocks:
             raise ExecError(node.span, f"`{n}` is a block; call it: {n}(...)")
         raise ExecError(node.span, f"undefined name `{n}`")
 
-    def value_of(self, frame, e):
-        if isinstance(e, ir.Name):
-            return self.lookup(frame, e)
-        if isinstance(e, ir.Number):
-            return DimV(e.value) if isinstance(e.value, int) else Lit(float(e.value))
-        if isinstance(e, (ir.String, ir.Const)):
-            return Lit(e.value)
-        if isinstance(e, ir.ListExpr):
-            items = []
-            for it in e.items:
-                if isinstance(it, ir.Star):
-                    if it.name not in frame.variadics:
-                        raise ExecError(it.span, f"unknown variadic dimension `*{it.name}`")
-                    items.extend(DimV(d) for d in frame.variadics[it.name])
-                else:
-                    items.append(self.value_of(frame, it))
-            return ListV(tuple(items))
-        if isinstance(e, ir.Neg):
-            v = self.value_of(frame, e.operand)
-            if isinstance(v, DimV):
-                return DimV(-v.value)
-            if isinstance(v, Lit) and isinstance(v.value, float):
-                return Lit(-v.value)
-            return self.apply_op(OPS["neg"], [_Arg(v, e.operand.span)], [], e.span)
-        if isinstance(e, ir.BinOp):
-            a = self.value_of(frame, e.left)
-            b = self.value_of(frame, e.right)
-            if isinstance(a, DimV) and isinstance(b, DimV) and e.op in K.DIM_ARITHMETIC:
-                return DimV(dim_arith(e.op, a.value, b.value, e.span, exact=not frame.real_division))
-            return self.apply_op(OPS[K.BINARY[e.op]], [_Arg(a, e.left.span), _Arg(b, e.right.span)], [], e.span)
-        if isinstance(e, ir.Invert):
-            v = self.value_of(frame, e.operand)
-            return self.apply_op(OPS[K.UNARY["~"]], [_Arg(v, e.operand.span)], [], e.span)
-        if isinstance(e, ir.Call):
-            return self.call(frame, e)
-        if isinstance(e, ir.Index):
-            return self.index(frame, e)
-        raise ExecError(getattr(e, "span", None), f"unknown expression {type(e).__name__}")
+    @handles(ir.Number)
+    def number(self, frame, e: ir.Number):
+        return IntV(e.value) if isinstance(e.value, int) else Lit(float(e.value))
 
+    def star_items(self, frame, it: ir.Star):
+        if it.name not in frame.variadics:
+            raise ExecError(it.span, f"unknown variadic dimension `*{it.name}`")
+        return [IntV(d) for d in frame.variadics[it.name]]
+
+    def dim_neg(self, v):
+        return IntV(-v.value)
+
+    def dim_binop(self, frame, e: ir.BinOp, a, b):
+        return IntV(dim_arith(e.op, a.value, b.value, e.span, exact=not frame.real_division))
+
+    @handles(ir.Call)
     def call(self, frame, e: ir.Call):
         name = e.func
         if name in self.prog.blocks:
@@ -650,34 +596,33 @@ class _Runner:
             # inside floor()/ceil() `/` is true division: evaluate with fractions
             saved, frame.real_division = frame.real_division, True
             try:
-                v = self.value_of(frame, e.args[0])
+                v = self.expr(frame, e.args[0])
             finally:
                 frame.real_division = saved
-            if isinstance(v, DimV):
+            if isinstance(v, IntV):
                 q = Fraction(v.value)
-                return DimV(math.floor(q) if name == "floor" else math.ceil(q))
+                return IntV(math.floor(q) if name == "floor" else math.ceil(q))
             pos = [v]
         else:
-            pos = [self.value_of(frame, a) for a in e.args]
+            pos = [self.expr(frame, a) for a in e.args]
         if name in ("min", "max", "floor", "ceil") and pos and not e.kwargs and \
-                all(isinstance(v, DimV) for v in pos):
+                all(isinstance(v, IntV) for v in pos):
             vals = [v.value for v in pos]
-            if name in ("floor", "ceil"):
-                if len(vals) != 1:
-                    raise ExecError(e.span, f"{name}() takes one dimension expression")
-                return DimV(vals[0])
+            if name in ("floor", "ceil"):      # (one argument was handled above)
+                raise ExecError(e.span, f"{name}() takes one dimension expression")
             if len(vals) < 2:
                 raise ExecError(e.span, f"{name}() of dimensions needs at least two arguments")
-            return DimV(min(vals) if name == "min" else max(vals))
+            return IntV(min(vals) if name == "min" else max(vals))
         o = OPS.get(name)
         if o is None or name in K.INTERNAL:
             raise ExecError(e.func_span, f"unknown operation `{name}`")
-        args = [_Arg(v, a.span) for v, a in zip(pos, e.args)]
-        kws = [(k.name, _Arg(self.value_of(frame, k.value), k.span), k.span) for k in e.kwargs]
-        return self.apply_op(o, args, kws, e.span)
+        args = [CallArg(v, a.span) for v, a in zip(pos, e.args)]
+        kws = [(k.name, CallArg(self.expr(frame, k.value), k.span), k.span) for k in e.kwargs]
+        return self.apply_op(frame, o, args, kws, e.span)
 
+    @handles(ir.Index)
     def index(self, frame, e: ir.Index):
-        base = self.value_of(frame, e.base)
+        base = self.expr(frame, e.base)
         if not isinstance(base, np.ndarray):
             raise ExecError(e.base.span, f"indexing needs a tensor, got {_kind(base)}")
         shape = base.shape
@@ -718,23 +663,23 @@ class _Runner:
                 if not -d <= i < d:
                     raise ExecError(it.span, f"index {i} on axis {n - 1} is out of range for a dimension of size {d}")
                 items.append(i)
-        return self.apply_op(OPS["index"], [_Arg(base, e.base.span), _Arg(None, e.span)], [], e.span,
+        return self.apply_op(frame, OPS["index"], [CallArg(base, e.base.span), CallArg(None, e.span)], [], e.span,
                              raw={"items": items})
 
     # -- operations -----------------------------------------------------------------------------------------
-    def apply_op(self, o, pos, kws, span, raw=None):
+    def apply_op(self, frame, o, pos, kws, span, raw=None):
         try:
-            bound = bind(o, pos, kws)
-        except BindError as err:
+            matched = match_args(o, pos, kws)
+        except ArgError as err:
             raise ExecError(err.span or span, f"{err.message}; expected {K.signature(o)}") from None
-        extra = bound.pop("**")
+        extra = matched.pop("**")
         if raw:
-            bound.update(raw)
-        args = [self.convert(o, a, bound[a.name], span) for a in o.args]
+            matched.update(raw)
+        args = [self.convert(o, a, matched[a.name], span) for a in o.args]
         if o.varkw is not None:
             kw = {}
             for name, v in extra.items():
-                if not isinstance(v.value, DimV):
+                if not isinstance(v.value, IntV):
                     raise ExecError(v.span, f"{o.name}: `{name}=` needs a dimension, got {_kind(v.value)}")
                 kw[name] = v.value.value
             args.append(kw)
@@ -758,69 +703,54 @@ class _Runner:
             return TupleV(tuple(np.asarray(x) for x in out))
         return np.asarray(out)
 
-    def convert(self, o, a: K.Arg, val, span):
-        if not isinstance(val, _Arg) and not (a.kind.endswith("*") and isinstance(val, list)):
-            if a.kind == "subscripts":
-                return val
-            return val  # a default
-        if a.kind.endswith("*"):
-            kind = K.AXIS if a.kind == K.AXES else K.TENSOR
-            return [self.convert(o, K.Arg(a.name, kind), it, span) for it in val]
-        v, sp = val.value, val.span
-        kind = a.kind
-        if kind in (K.TENSOR, K.OPT_TENSOR):
-            if kind == K.OPT_TENSOR and isinstance(v, Lit) and v.value is None:
-                return None
-            if isinstance(v, np.ndarray):
-                return v
-            if isinstance(v, DimV):
-                return np.asarray(v.value, dtype=np.int64)
-            if isinstance(v, Lit) and isinstance(v.value, (bool, float)):
-                return np.asarray(v.value)
-        elif kind == "dim|tensor":
-            if isinstance(v, DimV):
-                return v.value
-            if isinstance(v, np.ndarray):
-                return v
-        elif kind in (K.DIM, K.AXIS):
-            if isinstance(v, DimV):
-                return v.value
-        elif kind == K.PADDING and isinstance(v, Lit) and isinstance(v.value, str):
+    # argument conversion (see skeleton.Interpreter.convert): what a kernel receives
+    def mismatch(self, o, a: K.Arg, arg: CallArg):
+        raise ExecError(arg.span, mismatch_message(o, a, _kind(arg.value)))
+
+    @converts(K.TENSOR, K.OPT_TENSOR)
+    def convert_tensor(self, o, a, v, sp):
+        if isinstance(v, np.ndarray):
+            return v
+        if isinstance(v, IntV):
+            return np.asarray(v.value, dtype=np.int64)
+        if isinstance(v, Lit) and isinstance(v.value, (bool, float)):
+            return np.asarray(v.value)
+        return MISMATCH
+
+    @converts(K.DIM_OR_TENSOR)
+    def convert_dim_or_tensor(self, o, a, v, sp):
+        if isinstance(v, IntV):
             return v.value
-        elif kind in (K.AXES_OPT, K.DIMS, K.PADDING):
-            if isinstance(v, Lit) and v.value is None:
-                return None
-            if isinstance(v, DimV):
-                return v.value
-            if isinstance(v, ListV) and all(isinstance(it, DimV) for it in v.items):
-                return tuple(it.value for it in v.items)
-        elif kind == K.NUMBER:
-            if isinstance(v, Lit) and isinstance(v.value, float):
-                return v.value
-            if isinstance(v, DimV):
-                return v.value
-        elif kind == K.BOOL:
-            if isinstance(v, Lit) and isinstance(v.value, bool):
-                return v.value
-        elif kind == K.STR:
-            if isinstance(v, Lit) and isinstance(v.value, str):
-                return v.value
-        elif kind == K.TENSORS:
-            if isinstance(v, ListV):
-                return [self.convert(o, K.Arg(a.name, K.TENSOR), _Arg(it, sp), span) for it in v.items]
-        elif kind == K.SHAPE:
-            if isinstance(v, ListV) and all(isinstance(it, DimV) for it in v.items):
-                return tuple(it.value for it in v.items)
-        raise ExecError(sp, f"{o.name}: `{a.name}` must be {_WANT.get(kind, kind)}, got {_kind(v)}")
+        return v if isinstance(v, np.ndarray) else MISMATCH
+
+    @converts(K.DIM, K.AXIS)
+    def convert_dim(self, o, a, v, sp):
+        return v.value if isinstance(v, IntV) else MISMATCH
+
+    @converts(K.AXES_OPT, K.DIMS)
+    def convert_dims(self, o, a, v, sp):
+        if isinstance(v, IntV):
+            return v.value
+        if isinstance(v, ListV) and all(isinstance(it, IntV) for it in v.items):
+            return tuple(it.value for it in v.items)
+        return MISMATCH
+
+    def dim_number(self, v):
+        return v.value
+
+    @converts(K.SHAPE)
+    def convert_shape(self, o, a, v, sp):
+        if isinstance(v, ListV) and all(isinstance(it, IntV) for it in v.items):
+            return tuple(it.value for it in v.items)
+        return MISMATCH
 
 
-_WANT = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimension",
-         K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
-         K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
-         "dim|tensor": "a dimension or a tensor", K.AXES_OPT: "an integer axis or a list of them",
-         K.DIMS: "a dimension or a list of dimensions",
-         K.PADDING: "a dimension, a list of dimensions or a string"}
 _NOSPAN = Span("<globals>", 1, 1, 1, 2)
+
+
+def _arg_error(err: ArgError, span: Span) -> ExecError:
+    """The :class:`ExecError` of arguments that do not match a block's parameters."""
+    return ExecError(err.span or span, err.message, err.notes)
 
 
 def _is_none(e) -> bool:
@@ -1029,11 +959,11 @@ def run(prog: Program, model: str, bindings: dict, seed: int = 0, int_high: Opti
     if model not in prog.models:
         raise KeyError(model)
     r = _Runner(prog, bindings, seed, int_high, dtype)
-    missing = sorted(n for n in prog.dims if n not in r.bind)
+    missing = sorted(n for n in prog.dims if n not in r.bindings)
     if missing:
         raise ExecError(prog.dims[missing[0]].span, "no value for dimension" + ("s " if len(missing) > 1 else " ")
                         + ", ".join(f"`{m}`" for m in missing))
     outs = r.run_model(prog.models[model])
-    return Execution(model, dict(r.bind), r.records, r.params,
+    return Execution(model, dict(r.bindings), r.records, r.param_count,
                      tuple(tuple(int(d) for d in o.shape) for o in outs), r.problems,
                      r.flops, tuple(sorted(r.flops_unknown)), r.k.buffers, r.k.seconds, r.kernel_seconds)

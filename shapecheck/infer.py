@@ -21,10 +21,12 @@ from . import messages as M
 from .diagnostics import Note, Reporter
 from .dims import (PROVED, REFUTED, DimError, Facts, Relation, as_expr, expand, generic, mod, over_passes,
                    pass_symbol, power, show, subs)
-from .dims import UNKNOWN, Result
-from .ops import OPS, BindError, Op, TensorArg, Variadic, bind
+from .dims import UNKNOWN, Verdict
+from .ops import OPS, ArgError, Op, TensorArg, Variadic, match_args
 from .ops import core as K
-from .skeleton import let_order
+from .skeleton import (MISMATCH, CallArg, Interpreter, converts, handles, let_order, match_block_args,
+                       mismatch_message, split_variadic, wrong_argument)
+from .skeleton import Frame as BaseFrame
 from .span import Span
 from .values import ListV, Lit, TupleV, describe
 
@@ -136,7 +138,7 @@ def iter_nodes(items):
 class Summary:
     """What a block (or model) offers its callers, in its own symbols."""
     block: ir.Block
-    params: list = field(default_factory=list)      # (ir param, kind, shape|symbol, dtype)
+    signature: list = field(default_factory=list)   # the block's parameters: (ir param, kind, shape|symbol, dtype)
     returns: Optional[tuple] = None                 # tuple of Tensor
     preconds: list = field(default_factory=list)    # (Relation, Span, note)
     param_count: object = Integer(0)
@@ -211,13 +213,13 @@ class Abort(Exception):
 # ---- the checker -----------------------------------------------------------------------------
 
 
-class Frame:
+class Frame(BaseFrame):
+    """A block (or model) being checked: the shared fields (:class:`shapecheck.skeleton.Frame`;
+    dimensions are sympy expressions), the facts in force and the costs counted."""
+
     def __init__(self, block: ir.Block, facts: Facts, path: tuple):
-        self.block = block
+        super().__init__(block, path)
         self.facts = facts
-        self.path = path
-        self.vars: dict = {}
-        self.dims: dict = {}          # local dimension names -> expr (generics, dim params, lets)
         self.generic: set = set()     # symbols that are generic in this block
         self.variadics: set = set()
         self.mult = Integer(1)        # executions per run of the frame (over_passes(1, loops))
@@ -227,13 +229,9 @@ class Frame:
         self.buffers = Integer(0)     # running statistics and other non-parameter state
         self.nodes: list = []
         self.preconds: list = []
-        self.returns: Optional[tuple] = None
         self.assigned_at: dict = {}
-        self.real_division = False    # inside floor()/ceil(): '/' need not be exact
         self.in_require = False       # evaluating a `require`: divisions are not checked
-        self.toplevel = {id(st) for st in block.body}   # statements the prepass evaluates
         self.stmt_params: list = []   # the current statement's costs, for its Node
-        self.stmt = None              # the statement being checked (for call identity)
         self.stmt_flops: list = []
 
     def cost(self, params, flops, buffers=0):
@@ -276,7 +274,9 @@ class Frame:
         return f
 
 
-class Checker:
+class Checker(Interpreter):
+    DIM = DimV
+
     def __init__(self, scope: Scope, reporter: Reporter):
         self.scope = scope
         self.r = reporter
@@ -429,7 +429,7 @@ class Checker:
             seen.add(p.name)
             if isinstance(p, ir.DimParam):
                 sym = s.generics[p.name]
-                s.params.append((p, "dim", sym, None))
+                s.signature.append((p, "dim", sym, None))
                 frame.vars[p.name] = DimV(sym)
                 continue
             shape = self.eval_shape(frame, p.shape)
@@ -438,7 +438,7 @@ class Checker:
                 shape = None    # reported above
             if shape is not None:
                 self.check_positive_dims(frame, shape, p.shape)
-            s.params.append((p, "tensor", shape, dtype))
+            s.signature.append((p, "tensor", shape, dtype))
             origins = tuple((p.span, M.FROM_PARAMETER.format(name=p.name)) for _ in (shape or ()))
             if p.name in omitted:
                 frame.vars[p.name] = Lit(None)
@@ -537,8 +537,12 @@ class Checker:
                 frame.vars[p.name] = POISON
         return order
 
+    @handles(ir.Let)
     def do_let(self, frame, st: ir.Let):
-        """A `let` nested in a `repeat` body: evaluated where it stands."""
+        """A `let` nested in a `repeat` body: evaluated where it stands (the
+        prepass has evaluated the top-level ones)."""
+        if id(st) in frame.toplevel:
+            return
         if st.name in frame.dims:
             self.say(M.ALREADY_DEFINED, st.name_span, name=st.name)
         v = self.eval_dim(frame, st.value, M.IN_LET.format(name=st.name))
@@ -571,27 +575,21 @@ class Checker:
             except Abort:
                 pass
 
-    def stmt(self, frame: Frame, st):
-        if isinstance(st, (ir.Let, ir.Require)):
-            if id(st) not in frame.toplevel:   # nested (inside repeat): evaluate now
-                if isinstance(st, ir.Let):
-                    self.do_let(frame, st)
-                else:
-                    self.say(M.NESTED_REQUIRE, st.span)
-            return
-        if isinstance(st, ir.Assign):
-            return self.do_assign(frame, st)
-        if isinstance(st, ir.Return):
-            return self.do_return(frame, st)
-        if isinstance(st, ir.Repeat):
-            return self.do_repeat(frame, st)
-        if isinstance(st, ir.Input):
-            if not frame.block.is_model:
-                self.say(M.INPUT_IN_BLOCK, st.span)
-            return self.declare(frame, st, "input", st.shape, counts=False)
-        if isinstance(st, ir.ParamDecl):
-            return self.declare(frame, st, "param", st.shape, counts=True)
-        raise AssertionError(f"unknown statement {type(st).__name__}")  # pragma: no cover
+    @handles(ir.Require)
+    def do_require(self, frame, st: ir.Require):
+        """The prepass has made the top-level `require`s facts; one nested in a `repeat` is an error."""
+        if id(st) not in frame.toplevel:
+            self.say(M.NESTED_REQUIRE, st.span)
+
+    @handles(ir.Input)
+    def do_input(self, frame, st: ir.Input):
+        if not frame.block.is_model:
+            self.say(M.INPUT_IN_BLOCK, st.span)
+        self.declare(frame, st, "input", st.shape, counts=False)
+
+    @handles(ir.ParamDecl)
+    def do_param(self, frame, st: ir.ParamDecl):
+        self.declare(frame, st, "param", st.shape, counts=True)
 
     def declare(self, frame, st, what, shape_ir, counts):
         if st.name in frame.vars:
@@ -621,10 +619,11 @@ class Checker:
             self.settle(frame, frame.facts.positive(d), _span(item), Relation(">=", d, Integer(1)),
                         M.DIM_BELOW_ONE, M.DIM_UNDECIDED, dim=_s(d))
 
+    @handles(ir.Assign)
     def do_assign(self, frame: Frame, st: ir.Assign):
         frame.stmt_params, frame.stmt_flops = [], []
         value = self.value_of(frame, st.value)
-        params = expand(sympy.Add(*frame.stmt_params))   # what this statement costs, once
+        param_count = expand(sympy.Add(*frame.stmt_params))   # what this statement costs, once
         flops = expand(sympy.Add(*frame.stmt_flops))
         if len(st.targets) == 1:
             values = [value]
@@ -655,7 +654,7 @@ class Checker:
             frame.assigned_at[name] = st.span
             if isinstance(v, Tensor):
                 frame.nodes.append(Node(frame.path, name, op, st.span, v.shape, v.dtype,
-                                        params if i == 0 else Integer(0),
+                                        param_count if i == 0 else Integer(0),
                                         flops if i == 0 else Integer(0), frame.mult, stmt=st,
                                         origins=v.origins, loops=frame.loops))
 
@@ -726,6 +725,7 @@ class Checker:
                 notes.append(Note(span, M.ORIGIN.format(axis=i, dim=_s(v.shape[i]), what=what)))
         return notes
 
+    @handles(ir.Return)
     def do_return(self, frame: Frame, st: ir.Return):
         values = []
         for e in st.values:
@@ -754,6 +754,7 @@ class Checker:
             self.compare_shapes(frame, v, expected, sh.dtype or "float", st.span, M.RETURN_MISMATCH.code, headline,
                                 [Note(sh.span, M.DECLARED_RESULT.format())], subject=headline)
 
+    @handles(ir.Repeat)
     def do_repeat(self, frame: Frame, st: ir.Repeat):
         """``repeat n { ... }``: the body is analysed once, never unrolled. A value
         carried around the loop must keep its shape; with ``repeat i in n`` it may
@@ -946,14 +947,12 @@ class Checker:
     # -- expressions -------------------------------------------------------------------------------
     def value_of(self, frame: Frame, e):
         try:
-            return self._eval(frame, e)
+            return self.expr(frame, e)
         except Abort:
             return POISON
 
     def lookup(self, frame, node: ir.Name):
         n = node.id
-        if n in frame.vars:
-            return frame.vars[n]
         if n in self.scope.broken:      # a global `let` whose error was reported
             raise Abort
         if n in frame.dims:
@@ -972,51 +971,21 @@ class Checker:
         self.say(M.UNDEFINED_NAME, node.span, name=n, hint=M.DID_YOU_MEAN.format(name=close[0]) if close else "")
         raise Abort
 
-    def _eval(self, frame, e):
-        if isinstance(e, ir.Name):
-            return self.lookup(frame, e)
-        if isinstance(e, ir.Number):
-            return DimV(Integer(e.value)) if isinstance(e.value, int) else Lit(e.value)
-        if isinstance(e, ir.String):
-            return Lit(e.value)
-        if isinstance(e, ir.Const):
-            return Lit(e.value)
-        if isinstance(e, ir.ListExpr):
-            items = []
-            for it in e.items:
-                if isinstance(it, ir.Star):
-                    if it.name not in frame.variadics:
-                        self.say(M.UNKNOWN_VARIADIC, it.span, name=it.name)
-                        raise Abort
-                    items.append(Variadic(it.name))
-                else:
-                    items.append(self._eval(frame, it))
-            return ListV(tuple(items))
-        if isinstance(e, ir.Neg):
-            v = self._eval(frame, e.operand)
-            if isinstance(v, DimV):
-                return DimV(-v.expr)
-            if isinstance(v, Lit) and isinstance(v.value, float):
-                return Lit(-v.value)
-            return self.apply_op(frame, OPS["neg"], [(v, _span(e.operand))], [], e.span)
-        if isinstance(e, ir.Invert):
-            v = self._eval(frame, e.operand)
-            return self.apply_op(frame, OPS[K.UNARY["~"]], [(v, _span(e.operand))], [], e.span)
-        if isinstance(e, ir.BinOp):
-            return self.binop(frame, e)
-        if isinstance(e, ir.Call):
-            return self.call(frame, e)
-        if isinstance(e, ir.Index):
-            return self.index(frame, e)
-        raise AssertionError(f"unknown expression {type(e).__name__}")  # pragma: no cover
+    @handles(ir.Number)
+    def number(self, frame, e: ir.Number):
+        return DimV(Integer(e.value)) if isinstance(e.value, int) else Lit(e.value)
 
-    def binop(self, frame, e: ir.BinOp):
-        a = self._eval(frame, e.left)
-        b = self._eval(frame, e.right)
-        if isinstance(a, DimV) and isinstance(b, DimV) and e.op in K.DIM_ARITHMETIC:
-            return DimV(self.dim_arith(frame, e, a.expr, b.expr))
-        return self.apply_op(frame, OPS[K.BINARY[e.op]], [(a, _span(e.left)), (b, _span(e.right))], [],
-                             e.span)
+    def star_items(self, frame, it: ir.Star):
+        if it.name not in frame.variadics:
+            self.say(M.UNKNOWN_VARIADIC, it.span, name=it.name)
+            raise Abort
+        return [Variadic(it.name)]
+
+    def dim_neg(self, v):
+        return DimV(-v.expr)
+
+    def dim_binop(self, frame, e: ir.BinOp, a, b):
+        return DimV(self.dim_arith(frame, e, a.expr, b.expr))
 
     def dim_arith(self, frame, e: ir.BinOp, a, b):
         op = e.op
@@ -1055,8 +1024,9 @@ class Checker:
                            M.INEXACT_DIVISION, M.DIVISION_UNDECIDED, require=f"{_binop(a, '%', b)} == 0",
                            what=M.WHAT.format(what=what) if what else "", quotient=_binop(a, "/", b)) != REFUTED
 
+    @handles(ir.Index)
     def index(self, frame, e: ir.Index):
-        base = self._eval(frame, e.base)
+        base = self.expr(frame, e.base)
         items = []
         for it in e.items:
             if isinstance(it, ir.Slice):
@@ -1075,9 +1045,10 @@ class Checker:
                 if d is None:
                     raise Abort
                 items.append(d)
-        return self.apply_op(frame, OPS["index"], [(base, _span(e.base)), (ListV(()), e.span)], [], e.span,
-                             raw={"items": items})
+        return self.apply_op(frame, OPS["index"], [CallArg(base, e.base.span), CallArg(None, e.span)], [],
+                             e.span, raw={"items": items})
 
+    @handles(ir.Call)
     def call(self, frame, e: ir.Call):
         name = e.func
         if name in ("floor", "ceil") and len(e.args) == 1 and not e.kwargs:
@@ -1090,18 +1061,16 @@ class Checker:
             if d is None:
                 raise Abort
             return DimV(sympy.floor(d) if name == "floor" else sympy.ceiling(d))
-        pos = [(self._eval(frame, a), _span(a)) for a in e.args]
-        kws = [(k.name, (self._eval(frame, k.value), k.span), k.span) for k in e.kwargs]
+        pos = [CallArg(self.expr(frame, a), a.span) for a in e.args]
+        kws = [(k.name, CallArg(self.expr(frame, k.value), k.span), k.span) for k in e.kwargs]
         if name in self.scope.blocks:
             return self.call_block(frame, e, pos, kws)
-        if name in ("min", "max", "floor", "ceil") and pos and all(isinstance(v, DimV) for v, _ in pos) \
+        if name in ("min", "max", "floor", "ceil") and pos and all(isinstance(a.value, DimV) for a in pos) \
                 and not kws:
-            exprs = [v.expr for v, _ in pos]
-            if name in ("floor", "ceil"):
-                if len(exprs) != 1:
-                    self.say(M.ONE_DIMENSION_ARGUMENT, e.span, name=name)
-                    raise Abort
-                return DimV(sympy.floor(exprs[0]) if name == "floor" else sympy.ceiling(exprs[0]))
+            exprs = [a.value.expr for a in pos]
+            if name in ("floor", "ceil"):      # (one argument was handled above)
+                self.say(M.ONE_DIMENSION_ARGUMENT, e.span, name=name)
+                raise Abort
             if len(exprs) < 2:
                 self.say(M.TWO_DIMENSION_ARGUMENTS, e.span, name=name)
                 raise Abort
@@ -1118,27 +1087,27 @@ class Checker:
     # -- operations -------------------------------------------------------------------------------
     def apply_op(self, frame, o: Op, pos, kws, span, raw=None):
         try:
-            bound = bind(o, pos, kws)
-        except BindError as err:
+            matched = match_args(o, pos, kws)
+        except ArgError as err:
             self.say(M.OP_BAD_ARGUMENTS, err.span or span, problem=err.message, signature=K.signature(o))
             raise Abort
-        extra = bound.pop("**")
+        extra = matched.pop("**")
         if raw:
-            bound.update({k: (v, span) for k, v in raw.items()})
+            matched.update(raw)
         args = []
         inputs = []
         for a in o.args:
-            val = bound[a.name]
+            val = matched[a.name]
             conv = self.convert(o, a, val, span)
             if conv is _POISONED:
                 return POISON
             if isinstance(conv, TensorArg):
-                inputs.append(val[0])
+                inputs.append(val.value)
             elif isinstance(conv, list) and conv and isinstance(conv[0], TensorArg):
-                if isinstance(val, tuple) and isinstance(val[0], ListV):
-                    inputs.extend(val[0].items)
+                if isinstance(val, CallArg) and isinstance(val.value, ListV):
+                    inputs.extend(val.value.items)
                 else:
-                    inputs.extend(v for v, _ in val)
+                    inputs.extend(it.value for it in val)
             args.append(conv)
         if o.varkw is not None:
             kw = {}
@@ -1177,162 +1146,133 @@ class Checker:
             tensors.append(Tensor(shape, oo.dtype, _origins(shape, inputs, span, o.name)))
         return TupleV(tuple(tensors)) if isinstance(out, tuple) else tensors[0]
 
-    def convert(self, o: Op, a: K.Arg, val, span):
-        """Turn a bound argument (``(value, span)`` or a raw default) into what the rule expects."""
-        if not (isinstance(val, tuple) and len(val) == 2 and isinstance(val[1], Span)) and a.kind != K.AXES \
-                and not a.kind.endswith("*"):
-            if a.kind == K.DIM and isinstance(val, int) and not isinstance(val, bool):
-                return Integer(val)
-            return val   # a default
-        if a.kind.endswith("*"):
-            items = val
-            if a.kind == K.AXES:
-                return [self.convert(o, K.Arg(a.name, K.AXIS), it, span) for it in items]
-            res = [self.convert(o, K.Arg(a.name, K.TENSOR), it, span) for it in items]
-            return _POISONED if any(r is _POISONED for r in res) else res
-        v, sp = val
-        kind = a.kind
-        if kind == "subscripts":
-            return v
-        if isinstance(v, Tensor) and v is POISON and kind in (K.TENSOR, K.OPT_TENSOR, "dim|tensor"):
-            return _POISONED
-        if kind in (K.TENSOR, K.OPT_TENSOR):
-            if kind == K.OPT_TENSOR and isinstance(v, Lit) and v.value is None:
-                return None
-            if isinstance(v, Tensor):
-                return TensorArg(v.shape, v.dtype)
-            if isinstance(v, DimV):
-                return TensorArg((), "int")
-            if isinstance(v, Lit) and isinstance(v.value, (float, bool)):
-                return TensorArg((), "bool" if isinstance(v.value, bool) else "float")
-        elif kind == "dim|tensor":
-            if isinstance(v, DimV):
-                return v.expr
-            if isinstance(v, Tensor):
-                return TensorArg(v.shape, v.dtype)
-        elif kind == K.DIM:
-            if isinstance(v, DimV):
-                return v.expr
-        elif kind == K.AXIS:
-            if isinstance(v, DimV) and v.expr.is_Integer:
-                return int(v.expr)
-            if isinstance(v, DimV):
-                self.say(M.OP_AXIS_NOT_CONSTANT, sp, op=o.name, arg=a.name, value=_s(v.expr))
-                raise Abort
-        elif kind == K.PADDING and isinstance(v, Lit) and isinstance(v.value, str):
-            return v.value
-        elif kind in (K.AXES_OPT, K.DIMS, K.PADDING):
-            if isinstance(v, Lit) and v.value is None:
-                return None
-            items = v.items if isinstance(v, ListV) else (v,)
-            if all(isinstance(it, DimV) for it in items):
-                if kind == K.AXES_OPT:
-                    odd = [it.expr for it in items if not it.expr.is_Integer]
-                    if odd:
-                        self.say(M.OP_AXES_NOT_CONSTANT, sp, op=o.name, arg=a.name, value=_s(odd[0]))
-                        raise Abort
-                conv = tuple(int(it.expr) if kind == K.AXES_OPT else it.expr for it in items)
-                return conv if isinstance(v, ListV) else conv[0]
-        elif kind == K.NUMBER:
-            if isinstance(v, Lit) and isinstance(v.value, float):
-                return v.value
-            if isinstance(v, DimV) and v.expr.is_number:
-                return int(v.expr) if v.expr.is_Integer else float(v.expr)
-        elif kind == K.BOOL:
-            if isinstance(v, Lit) and isinstance(v.value, bool):
-                return v.value
-        elif kind == K.STR:
-            if isinstance(v, Lit) and isinstance(v.value, str):
-                return v.value
-        elif kind == K.TENSORS:
-            if isinstance(v, ListV):
-                res = [self.convert(o, K.Arg(a.name, K.TENSOR), (it, sp), span) for it in v.items]
-                return _POISONED if any(r is _POISONED for r in res) else res
-        elif kind == K.SHAPE:
-            if isinstance(v, ListV):
-                out = []
-                for it in v.items:
-                    if isinstance(it, DimV):
-                        out.append(it.expr)
-                    elif isinstance(it, Variadic):
-                        out.append(it)
-                    else:
-                        self.say(M.OP_SHAPE_NOT_DIMENSIONS, sp, op=o.name, arg=a.name, kind=kind_of(it))
-                        raise Abort
-                return tuple(out)
-        want = {K.TENSOR: "a tensor", K.OPT_TENSOR: "a tensor or none", K.DIM: "a dimension",
-                K.AXIS: "an integer axis", K.NUMBER: "a number", K.BOOL: "true or false",
-                K.STR: "a string", K.TENSORS: "a list of tensors", K.SHAPE: "a list of dimensions",
-                "dim|tensor": "a dimension or a tensor", K.AXES_OPT: "an integer axis or a list of them",
-                K.DIMS: "a dimension or a list of dimensions",
-                K.PADDING: "a dimension, a list of dimensions or a string"}.get(kind, kind)
-        self.report("SC103", sp, f"{o.name}: `{a.name}` must be {want}, got {kind_of(v)}")
+    # argument conversion (see skeleton.Interpreter.convert): what a shape rule receives
+    def convert_default(self, a: K.Arg, value):
+        if a.kind == K.DIM and isinstance(value, int) and not isinstance(value, bool):
+            return Integer(value)
+        return value
+
+    def convert_items(self, o: Op, name, kind, items, span):
+        res = super().convert_items(o, name, kind, items, span)
+        return _POISONED if any(r is _POISONED for r in res) else res
+
+    def mismatch(self, o: Op, a: K.Arg, arg: CallArg):
+        self.report(M.OP_ARGUMENT_KIND.code, arg.span, mismatch_message(o, a, kind_of(arg.value)))
         raise Abort
 
+    @converts(K.TENSOR, K.OPT_TENSOR)
+    def convert_tensor(self, o, a, v, sp):
+        if v is POISON:
+            return _POISONED
+        if isinstance(v, Tensor):
+            return TensorArg(v.shape, v.dtype)
+        if isinstance(v, DimV):
+            return TensorArg((), "int")
+        if isinstance(v, Lit) and isinstance(v.value, (float, bool)):
+            return TensorArg((), "bool" if isinstance(v.value, bool) else "float")
+        return MISMATCH
+
+    @converts(K.DIM_OR_TENSOR)
+    def convert_dim_or_tensor(self, o, a, v, sp):
+        if v is POISON:
+            return _POISONED
+        if isinstance(v, DimV):
+            return v.expr
+        if isinstance(v, Tensor):
+            return TensorArg(v.shape, v.dtype)
+        return MISMATCH
+
+    @converts(K.DIM)
+    def convert_dim(self, o, a, v, sp):
+        return v.expr if isinstance(v, DimV) else MISMATCH
+
+    @converts(K.AXIS)
+    def convert_axis(self, o, a, v, sp):
+        if not isinstance(v, DimV):
+            return MISMATCH
+        if not v.expr.is_Integer:
+            self.say(M.OP_AXIS_NOT_CONSTANT, sp, op=o.name, arg=a.name, value=_s(v.expr))
+            raise Abort
+        return int(v.expr)
+
+    @converts(K.AXES_OPT, K.DIMS)
+    def convert_dims(self, o, a, v, sp):
+        items = v.items if isinstance(v, ListV) else (v,)
+        if not all(isinstance(it, DimV) for it in items):
+            return MISMATCH
+        if a.kind == K.AXES_OPT:
+            odd = [it.expr for it in items if not it.expr.is_Integer]
+            if odd:
+                self.say(M.OP_AXES_NOT_CONSTANT, sp, op=o.name, arg=a.name, value=_s(odd[0]))
+                raise Abort
+        conv = tuple(int(it.expr) if a.kind == K.AXES_OPT else it.expr for it in items)
+        return conv if isinstance(v, ListV) else conv[0]
+
+    def dim_number(self, v):
+        if not v.expr.is_number:
+            return MISMATCH
+        return int(v.expr) if v.expr.is_Integer else float(v.expr)
+
+    @converts(K.SHAPE)
+    def convert_shape(self, o, a, v, sp):
+        if not isinstance(v, ListV):
+            return MISMATCH
+        out = []
+        for it in v.items:
+            if isinstance(it, DimV):
+                out.append(it.expr)
+            elif isinstance(it, Variadic):
+                out.append(it)
+            else:
+                self.say(M.OP_SHAPE_NOT_DIMENSIONS, sp, op=o.name, arg=a.name, kind=kind_of(it))
+                raise Abort
+        return tuple(out)
+
     # -- block calls --------------------------------------------------------------------------------
+    def arg_error(self, err: ArgError, span):
+        """Report arguments that do not match a block's parameters (a message of the
+        table, made by the skeleton; at ``span``, the call, unless ``err`` says where)
+        and stop the call."""
+        self.report(err.code, err.span or span, err.message, [Note(sp, text) for sp, text in err.notes])
+        raise Abort
+
     def call_block(self, frame, e: ir.Call, pos, kws):
         block = self.scope.blocks[e.func]
-        # bind arguments to parameters
-        params = list(block.params)
-        got: dict = {}
-        if len(pos) > len(params):
-            self.report("SC105", e.span, f"`{block.name}` takes {len(params)} arguments, got {len(pos)}")
-            raise Abort
-        for p, v in zip(params, pos):
-            got[p.name] = v
-        names = {p.name for p in params}
-        for name, (v, _), sp in kws:
-            if name not in names:
-                from .parse import suggest
-                hint = suggest(name, sorted(names))
-                self.report("SC105", sp, f"`{block.name}` has no parameter `{name}`"
-                            + (f"; did you mean `{hint}`?" if hint else "")
-                            + f" (parameters: {', '.join(p.name for p in params) or 'none'})")
-                raise Abort
-            if name in got:
-                self.report("SC105", sp, f"`{block.name}`: parameter `{name}` given twice")
-                raise Abort
-            got[name] = (v, sp)
-        omitted = frozenset(p.name for p in params if isinstance(p, ir.TensorParam) and p.optional and (
-            p.name not in got or (isinstance(got[p.name][0], Lit) and got[p.name][0].value is None)))
-        summ = self.summary(e.func, e.span, omitted)
+        try:
+            args = match_block_args(block, pos, kws)
+        except ArgError as err:
+            self.arg_error(err, e.span)
+        summ = self.summary(e.func, e.span, args.omitted)
         if summ is None:
             raise Abort
+        try:
+            defaulted = args.defaults()
+        except ArgError as err:
+            self.arg_error(err, e.span)
+        got = args.given
         sigma: dict = {}
         var_sigma: dict = {}
         bound_by: dict = {}
         deferred = []
         poisoned = False
-        for (p, kind, shape, dtype) in summ.params:
-            if p.name not in got:
-                if kind == "tensor" and p.optional:
-                    continue
-                if kind == "dim" and p.default is not None:
-                    continue
-                self.report("SC105", e.span, f"`{block.name}` is missing argument `{p.name}`",
-                            [Note(p.span, "parameter declared here")])
-                raise Abort
+        for (p, kind, shape, dtype) in summ.signature:
+            if p.name not in got or p.name in args.omitted:
+                continue
             v, sp = got[p.name]
             if kind == "dim":
                 if not isinstance(v, DimV):
-                    self.report("SC103", sp, f"argument `{p.name}` of `{block.name}` must be a dimension, "
-                                             f"got {kind_of(v)}", [Note(p.span, "parameter declared here")])
-                    raise Abort
+                    self.arg_error(wrong_argument(block, p, K.DIM, kind_of(v), sp), e.span)
                 if shape in sigma:   # already bound by a tensor argument: the two must agree
                     deferred.append((shape, v.expr, p, sp, (shape,), Tensor((v.expr,))))
                 else:
                     sigma[shape] = v.expr
                     bound_by[shape] = (p, sp)
                 continue
-            if isinstance(v, Lit) and v.value is None and p.optional:
-                continue
             if v is POISON:
                 poisoned = True
                 continue
             if not isinstance(v, Tensor):
-                self.report("SC103", sp, f"argument `{p.name}` of `{block.name}` must be a tensor, got "
-                                         f"{kind_of(v)}", [Note(p.span, "parameter declared here")])
-                raise Abort
+                self.arg_error(wrong_argument(block, p, K.TENSOR, kind_of(v), sp), e.span)
             if shape is None:
                 poisoned = True
                 continue
@@ -1340,24 +1280,20 @@ class Checker:
                 self.say(M.ARGUMENT_DTYPE, sp, [Note(p.span, M.PARAM_DECLARED.format())], param=p.name,
                          block=block.name, dtype=v.dtype, expected=dtype)
             self.unify(frame, summ, p, shape, v, sp, sigma, var_sigma, bound_by, deferred)
-        # dim params left out take their default, evaluated in the block's own terms
+        # dim parameters left out take their default (unless a tensor argument bound them), evaluated
+        # in the block's own terms, in dependency order (a default may name another parameter)
+        symbol = {p.name: sym for (p, kind, sym, _) in summ.signature if kind == "dim"}
         defaults = {}
-        for (p, kind, sym, _) in summ.params:
-            if kind == "dim" and sym not in sigma and p.default is not None:
-                scratch = Frame(block, self.global_facts, frame.path)
-                scratch.dims.update(summ.generics)
-                d = self.eval_dim(scratch, p.default, M.IN_DEFAULT.format())
-                if d is None:
-                    raise Abort
-                defaults[sym] = d
-        for _ in range(len(defaults) + 1):   # a default may name another parameter: substitute to a fixpoint
-            resolved = {sym: subs(d, {**sigma, **defaults}) for sym, d in defaults.items()}
-            if resolved == defaults:
-                break
-            defaults = resolved
-        if any(d.free_symbols & set(defaults) for d in defaults.values()):
-            self.report("SC105", e.span, f"`{block.name}`: the parameter defaults refer to each other in a cycle")
-            raise Abort
+        for p in defaulted:
+            sym = symbol[p.name]
+            if sym in sigma:
+                continue
+            scratch = Frame(block, self.global_facts, frame.path)
+            scratch.dims.update(summ.generics)
+            d = self.eval_dim(scratch, p.default, M.IN_DEFAULT.format())
+            if d is None:
+                raise Abort
+            defaults[sym] = subs(d, {**sigma, **defaults})
         sigma.update(defaults)
         self.check_deferred(frame, summ, sigma, deferred, bound_by)
         for sym, val in sigma.items():       # every generic dimension the block assumed >= 1
@@ -1402,16 +1338,12 @@ class Checker:
         block = summ.block
         gens = set(summ.generics.values())
         items = list(shape)
-        arg = list(v.shape)
-        var_pos = [i for i, d in enumerate(items) if isinstance(d, Variadic)]
-        if var_pos:
-            i = var_pos[0]
-            n_rest = len(items) - 1
-            if len(arg) < n_rest:
-                self._rank_clash(block, p, shape, v, sp)
-            take = len(arg) - n_rest
+        split = split_variadic(items, list(v.shape), lambda d: isinstance(d, Variadic))
+        if split is None:
+            self._rank_clash(block, p, shape, v, sp)
+        i, seg, pairs = split
+        if i is not None:
             name = items[i].name
-            seg = tuple(arg[i:i + take])
             if name in var_sigma and var_sigma[name] != seg:
                 # compared by provable equality, not by spelling (`require n == m`)
                 old = var_sigma[name]
@@ -1427,12 +1359,7 @@ class Checker:
                                                         **fields) == REFUTED:
                     raise Abort
             var_sigma[name] = seg
-            pairs = list(zip(items[:i], arg[:i])) + list(zip(items[i + 1:], arg[i + take:]))
-        else:
-            if len(arg) != len(items):
-                self._rank_clash(block, p, shape, v, sp)
-            pairs = list(zip(items, arg))
-        for k, (pd, ad) in enumerate(pairs):
+        for pd, ad in pairs:
             if isinstance(ad, Variadic):
                 self.say(M.VARIADIC_AGAINST_DIM, sp, [Note(p.span, M.PARAM_DECLARED.format())], param=p.name,
                          block=block.name, variadic=ad, dim=_s(pd))
@@ -1622,7 +1549,7 @@ class _RuleCtx(K.Rule):
                 vx, vy = evaluate(x, env), evaluate(y, env)
                 return vx != vy and vx != 1 and vy != 1
             found = self.frame.facts.find(bad, x.free_symbols | y.free_symbols)   # sizes where they clash
-            self.settle(found or Result(UNKNOWN), Relation("==", x, y), M.RULE_BROADCAST,
+            self.settle(found or Verdict(UNKNOWN), Relation("==", x, y), M.RULE_BROADCAST,
                         M.RULE_BROADCAST_UNDECIDED, what=what, a=K.show_shape(a), b=K.show_shape(b), x=_s(x), y=_s(y))
             out.append(x)
         return tuple(reversed(out))

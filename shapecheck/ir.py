@@ -250,6 +250,21 @@ class Module:
     items: tuple[Item, ...]
 
 
+# ---- the node classes, by who handles them ---------------------------------------
+
+#: what an interpreter's statement table must cover
+STATEMENTS: tuple = (Assign, Return, Repeat, Input, ParamDecl, Let, Require)
+#: what an interpreter's expression table must cover
+EXPRESSIONS: tuple = (Name, Number, String, Const, BinOp, Neg, Invert, Call, Index, ListExpr)
+#: the node classes never dispatched on: each is read by the handler of the node
+#: that holds it (named here), or by the loader (:mod:`shapecheck.program`)
+PARTS: dict = {Keyword: "Call", Slice: "Index", EllipsisIndex: "Index", Star: "ListExpr and Shape",
+               Shape: "Input, ParamDecl, Assign (annotation), TensorParam and Block (returns)",
+               Compare: "Require", DimItem: "DimDecl", DimDecl: "the loader", TensorParam: "Block",
+               DimParam: "Block", Block: "the loader, then a model run or a block call", Use: "the loader",
+               Module: "the loader"}
+
+
 # ---- queries on the IR (shared by both interpreters) -----------------------------
 
 def children(node) -> tuple:

@@ -200,6 +200,7 @@ OP_DIM_BELOW_ONE = Message("SC202", "`{op}` gives a dimension {dim} that can be 
 OP_DIM_UNDECIDED = Message("SC503", "`{op}`: cannot prove the dimension {dim} is at least 1{advice}")
 OP_AXIS_NOT_CONSTANT = Message("SC103", "{op}: `{arg}` must be an integer constant, got {value}")
 OP_AXES_NOT_CONSTANT = Message("SC103", "{op}: `{arg}` must be integer constants, got {value}")
+OP_ARGUMENT_KIND = Message("SC103", "{op}: `{arg}` must be {want}, got {kind}")
 OP_SHAPE_NOT_DIMENSIONS = Message("SC103", "{op}: `{arg}` must list dimensions, found {kind}")
 
 # the checks an operation's shape rule asks for (``ops.core.Rule``); the operation may choose the code
@@ -220,6 +221,13 @@ RULE_BROADCAST_UNDECIDED = Message("SC501", "{what}: cannot decide whether {x} a
 
 # ---- block calls ---------------------------------------------------------------------------------------
 
+# matching a call's arguments to the block's parameters (shapecheck.skeleton, for both interpreters)
+BLOCK_ARITY = Message("SC105", "`{block}` takes {count} arguments, got {given}")
+BLOCK_NO_PARAMETER = Message("SC105", "`{block}` has no parameter `{name}`{hint} (parameters: {params})")
+BLOCK_GIVEN_TWICE = Message("SC105", "`{block}`: parameter `{name}` given twice")
+BLOCK_MISSING_ARGUMENT = Message("SC105", "`{block}` is missing argument `{param}`")
+BLOCK_DEFAULTS_CYCLE = Message("SC105", "`{block}`: the parameter defaults refer to each other in a cycle")
+ARGUMENT_KIND = Message("SC103", "argument `{param}` of `{block}` must be {want}, got {kind}")
 ARGUMENT_DTYPE = Message("SC308", "argument `{param}` of `{block}` has dtype {dtype}, expected {expected}")
 CALL_DIM_BELOW_ONE = Message("SC202", "call to `{block}` makes its dimension `{sym}` {value}, which can be "
                                       "less than 1{fails}")

@@ -30,12 +30,6 @@ def canonical(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def use_target(using: str, use: ir.Use) -> str:
-    """The path of the file a `use` in file ``using`` names, as it is shown
-    (relative to the using file, normalised; not resolved)."""
-    return os.path.normpath(os.path.join(os.path.dirname(using), use.path))
-
-
 def _file_span(path: str) -> Span:
     return Span(path, 1, 1, 1, 2)
 

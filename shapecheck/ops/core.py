@@ -23,9 +23,21 @@ STR = "str"
 TENSORS = "tensors"      # a list of tensors
 SHAPE = "shape"          # a list of dimension expressions (and *variadics)
 AXES = "axes*"           # any number of positional axes (permute); a kind ending in * is varargs
+TENSOR_ARGS = "tensors*"  # any number of positional tensors (einsum's operands)
 AXES_OPT = "axes?"       # none, an integer constant, or a list of them: None, an int or a tuple of ints
 DIMS = "dims"            # a dimension expression or a list of them: one expression or a tuple (or none)
 PADDING = "dims|str"     # as DIMS, or a string (`padding="same"`)
+DIM_OR_TENSOR = "dim|tensor"   # a dimension (kept as one) or a tensor (embedding's vocabulary)
+SUBSCRIPTS = "subscripts"      # an index's items, filled in by the interpreter (never written by a user)
+
+#: what each kind accepts, in words (both interpreters' "`x` must be ..." messages)
+WANT = {TENSOR: "a tensor", OPT_TENSOR: "a tensor or none", DIM: "a dimension", AXIS: "an integer axis",
+        NUMBER: "a number", BOOL: "true or false", STR: "a string", TENSORS: "a list of tensors",
+        SHAPE: "a list of dimensions", AXES: "integer axes", TENSOR_ARGS: "tensors", AXES_OPT: "an integer axis or a list of them",
+        DIMS: "a dimension or a list of dimensions", PADDING: "a dimension, a list of dimensions or a string",
+        DIM_OR_TENSOR: "a dimension or a tensor", SUBSCRIPTS: "index items"}
+#: every argument kind an operation may declare
+KINDS = tuple(WANT)
 
 REQUIRED = object()
 
@@ -102,7 +114,13 @@ INTERNAL = frozenset({"index", "add", "sub", "mul", "div", "floordiv", "mod", "n
 
 def op(name: str, *args: Arg, kernel=None, varkw=None, aliases=(), count=None):
     """Register a shape rule under ``name`` (decorator). ``count(args, result)``
-    gives the FLOPs of one NumPy call (the same count as the rule's)."""
+    gives the FLOPs of one NumPy call (the same count as the rule's). An
+    argument kind outside :data:`KINDS` is refused here, at import: both
+    interpreters convert every kind in it."""
+    unknown = [a.kind for a in args if a.kind not in KINDS]
+    if unknown:
+        raise ValueError(f"operation {name}: unknown argument kind {unknown[0]!r} (see ops.core.KINDS)")
+
     def deco(rule):
         o = Op(name, tuple(args), rule, kernel, varkw, (rule.__doc__ or "").strip(), count)
         OPS[name] = o
@@ -112,36 +130,39 @@ def op(name: str, *args: Arg, kernel=None, varkw=None, aliases=(), count=None):
     return deco
 
 
-def set_kernel(name: str, kernel) -> None:
-    OPS[name] = OPS[name].__class__(**{**OPS[name].__dict__, "kernel": kernel})
+class ArgError(Exception):
+    """Call arguments that do not match a signature (an operation's or a
+    block's): the message, where (None: the whole call), notes ``(span,
+    text)`` and the code (a block call's findings; None for an operation's,
+    which the interpreter reports with the signature)."""
 
-
-class BindError(Exception):
-    def __init__(self, message: str, span=None):
+    def __init__(self, message: str, span=None, notes=(), code=None):
         super().__init__(message)
         self.message = message
         self.span = span
+        self.notes = tuple(notes)
+        self.code = code
 
 
-def bind(o: Op, positional: list, keywords: list) -> dict:
+def match_args(o: Op, positional: list, keywords: list) -> dict:
     """Match call arguments to ``o``'s signature.
 
     ``positional`` is a list of values, ``keywords`` of ``(name, value, span)``.
     Returns ``{name: value}`` with defaults filled in and extra keywords (for a
-    ``varkw`` operation) under ``"**"``. Raises :class:`BindError`.
+    ``varkw`` operation) under ``"**"``. Raises :class:`ArgError`.
     """
     out: dict = {}
     params = list(o.args)
     if params and params[-1].kind.endswith("*"):
         fixed = params[:-1]
         if len(positional) < len(fixed):
-            raise BindError(f"{o.name}() takes at least {len(fixed)} arguments, got {len(positional)}")
+            raise ArgError(f"{o.name}() takes at least {len(fixed)} arguments, got {len(positional)}")
         for a, v in zip(fixed, positional):
             out[a.name] = v
         out[params[-1].name] = list(positional[len(fixed):])
     else:
         if len(positional) > len(params):
-            raise BindError(f"{o.name}() takes at most {len(params)} positional arguments, "
+            raise ArgError(f"{o.name}() takes at most {len(params)} positional arguments, "
                             f"got {len(positional)}")
         for a, v in zip(params, positional):
             out[a.name] = v
@@ -149,18 +170,18 @@ def bind(o: Op, positional: list, keywords: list) -> dict:
     names = {a.name for a in params}
     for name, value, span in keywords:
         if name in out or name in extra:
-            raise BindError(f"{o.name}() got argument `{name}` twice", span)
+            raise ArgError(f"{o.name}() got argument `{name}` twice", span)
         if name in names:
             out[name] = value
         elif o.varkw is not None:
             extra[name] = value
         else:
             allowed = ", ".join(a.name for a in params) or "none"
-            raise BindError(f"{o.name}() has no argument `{name}` (arguments: {allowed})", span)
+            raise ArgError(f"{o.name}() has no argument `{name}` (arguments: {allowed})", span)
     for a in params:
         if a.name not in out:
             if a.default is REQUIRED:
-                raise BindError(f"{o.name}() is missing argument `{a.name}`")
+                raise ArgError(f"{o.name}() is missing argument `{a.name}`")
             out[a.name] = a.default
     out["**"] = extra
     return out
