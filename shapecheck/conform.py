@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import math
 import os
 import re
 import sys
@@ -181,7 +180,7 @@ def _spec_run(prog, model: str, values: dict, seed: int = 0) -> SpecRun:
                 self.stack[-1].start = self.k.params
             return super().prepass(frame, at)
 
-        def apply_op(self, o, pos, kws, span, raw=None):
+        def apply_op(self, frame, o, pos, kws, span, raw=None):
             if o.name == "embedding" and len(pos) >= 2:
                 name = self.input_ids.get(id(pos[0].value))
                 table = pos[1].value
@@ -190,7 +189,7 @@ def _spec_run(prog, model: str, values: dict, seed: int = 0) -> SpecRun:
                     self.bounds[name] = min(high, self.bounds.get(name, high))
             self.ops.append(o.name)
             try:
-                return super().apply_op(o, pos, kws, span, raw)
+                return super().apply_op(frame, o, pos, kws, span, raw)
             finally:
                 self.ops.pop()
 
@@ -198,7 +197,7 @@ def _spec_run(prog, model: str, values: dict, seed: int = 0) -> SpecRun:
     outs = r.run_model(prog.models[model])
     inputs = [(n, s, d, r.bounds.get(n)) for n, s, d in r.inputs]
     outputs = [(tuple(int(d) for d in o.shape), X.dtype_name(o)) for o in outs]
-    return SpecRun(dict(values), inputs, outputs, r.params, r.calls, r.weights)
+    return SpecRun(dict(values), inputs, outputs, r.param_count, r.calls, r.weights)
 
 
 def _call_sigmas(model) -> dict:

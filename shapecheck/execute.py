@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import time
-import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Optional

@@ -471,7 +471,6 @@ class _Builder:
         block = self.blocks.get(name)
         p_tot = self.over(_inst(subs(c.params, c.sigma), S), base2)
         f_tot = self.over(_inst(subs(c.flops, c.sigma), S), base2)
-        span = block.name_span if block is not None else None
         self.rows.append(Row(
             "call", callee, level, name, "call", c.call.span.file, c.call.span.line,
             c.call.span.end_line, None, "", None, (), self.q(self.over(_ONE, base2)), self.q(_ZERO), self.q(p_tot),

@@ -1,6 +1,6 @@
 """The semantics-free skeleton both interpreters share.
 
-Nothing here decides a shape or a size: it orders, dispatches and binds. The
+Nothing here decides a shape or a size: it orders, dispatches, matches and converts. The
 symbolic interpreter (:mod:`shapecheck.infer`) and the numeric one
 (:mod:`shapecheck.execute`) keep their own semantics (dimension arithmetic,
 solving, `repeat`, preconditions, rule vs kernel) on top of it. It imports
@@ -26,7 +26,6 @@ class CallArg(NamedTuple):
     default, or a value it filled in itself (an index's items)."""
     value: object
     span: Span
-
 
 
 def let_order(lets) -> tuple:
@@ -82,8 +81,8 @@ class BlockArgs:
     converted: each interpreter turns them into its own values.
 
     ``given``: parameter name -> :class:`CallArg`, for each parameter the call
-    passes (the positional ones, then the keywords as written); ``omitted``: the optional tensor parameters
-    left out or passed ``none``."""
+    passes (the positional ones, then the keywords as written); ``omitted``:
+    the optional tensor parameters left out or passed ``none``."""
     block: ir.Block
     given: dict
     omitted: frozenset
@@ -130,10 +129,11 @@ def match_block_args(block: ir.Block, positional: list, keywords: list) -> Block
     >>> args = match_block_args(b, [CallArg("t", sp)], [])
     >>> list(args.given), sorted(args.omitted), [p.name for p in args.defaults()]
     (['x'], ['mask'], ['d', 'hidden'])
-    >>> match_block_args(b, [], [("hiden", CallArg(1, sp), sp)])
-    Traceback (most recent call last):
-    ...
-    shapecheck.ops.core.ArgError: `mlp` has no parameter `hiden`; did you mean `hidden`? (parameters: x, mask, hidden, d)
+    >>> try:
+    ...     match_block_args(b, [], [("hiden", CallArg(1, sp), sp)])
+    ... except ArgError as err:
+    ...     print(err.code, err.message)
+    SC105 `mlp` has no parameter `hiden`; did you mean `hidden`? (parameters: x, mask, hidden, d)
     >>> match_block_args(b, [], []).defaults()
     Traceback (most recent call last):
     ...

@@ -33,8 +33,9 @@ SUBSCRIPTS = "subscripts"      # an index's items, filled in by the interpreter 
 #: what each kind accepts, in words (both interpreters' "`x` must be ..." messages)
 WANT = {TENSOR: "a tensor", OPT_TENSOR: "a tensor or none", DIM: "a dimension", AXIS: "an integer axis",
         NUMBER: "a number", BOOL: "true or false", STR: "a string", TENSORS: "a list of tensors",
-        SHAPE: "a list of dimensions", AXES: "integer axes", TENSOR_ARGS: "tensors", AXES_OPT: "an integer axis or a list of them",
-        DIMS: "a dimension or a list of dimensions", PADDING: "a dimension, a list of dimensions or a string",
+        SHAPE: "a list of dimensions", AXES: "integer axes", TENSOR_ARGS: "tensors",
+        AXES_OPT: "an integer axis or a list of them", DIMS: "a dimension or a list of dimensions",
+        PADDING: "a dimension, a list of dimensions or a string",
         DIM_OR_TENSOR: "a dimension or a tensor", SUBSCRIPTS: "index items"}
 #: every argument kind an operation may declare
 KINDS = tuple(WANT)
