@@ -694,8 +694,6 @@ class _Runner(Interpreter):
                 self.flops_unknown.add(o.name)
             else:
                 self.flops += n
-        except ExecError:
-            raise
         except Exception as err:  # a kernel's complaint, located at the call
             raise ExecError(span, f"{o.name}: {err}") from None
         if isinstance(out, (tuple, list)):
@@ -821,10 +819,7 @@ def _literal_sizes(prog: Program) -> list:
         elif hasattr(node, "__dataclass_fields__"):
             todo.extend((getattr(node, f), sizing) for f in node.__dataclass_fields__ if f != "span")
     result = sorted(out)
-    try:
-        prog._literal_sizes = result
-    except AttributeError:  # pragma: no cover
-        pass
+    prog._literal_sizes = result
     return result
 
 

@@ -113,7 +113,7 @@ DIM_ARITHMETIC = frozenset({"+", "-", "*", "/", "//", "%", "**"})
 INTERNAL = frozenset({"index", "add", "sub", "mul", "div", "floordiv", "mod", "neg", "pow"})
 
 
-def op(name: str, *args: Arg, kernel=None, varkw=None, aliases=(), count=None):
+def op(name: str, *args: Arg, kernel=None, varkw=None, count=None):
     """Register a shape rule under ``name`` (decorator). ``count(args, result)``
     gives the FLOPs of one NumPy call (the same count as the rule's). An
     argument kind outside :data:`KINDS` is refused here, at import: both
@@ -123,10 +123,7 @@ def op(name: str, *args: Arg, kernel=None, varkw=None, aliases=(), count=None):
         raise ValueError(f"operation {name}: unknown argument kind {unknown[0]!r} (see ops.core.KINDS)")
 
     def deco(rule):
-        o = Op(name, tuple(args), rule, kernel, varkw, (rule.__doc__ or "").strip(), count)
-        OPS[name] = o
-        for a in aliases:
-            OPS[a] = Op(a, tuple(args), rule, kernel, varkw, o.doc, count)
+        OPS[name] = Op(name, tuple(args), rule, kernel, varkw, (rule.__doc__ or "").strip(), count)
         return rule
     return deco
 
