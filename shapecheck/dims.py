@@ -331,14 +331,10 @@ class Verdict:
     """What the prover finds about one claim: PROVED, REFUTED (with the sizes
     that refute it) or UNKNOWN (with why)."""
     status: str
-    counterexample: Optional[dict] = None  # {name: int}: the sizes a message shows
+    counterexample: Optional[dict] = None  # {name: int}: the sizes a message shows (messages.fails)
     env: Optional[dict] = None             # {symbol: int}: every size involved (for evaluation)
     reason: str = ""                       # why an unknown is unknown (e.g. the budget ran out)
 
-    def fails_at(self) -> str:
-        if not self.counterexample:
-            return ""
-        return "fails at " + ", ".join(f"{k}={v}" for k, v in self.counterexample.items())
 
 
 _PROVED = Verdict(PROVED)

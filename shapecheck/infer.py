@@ -21,7 +21,7 @@ from . import messages as M
 from .diagnostics import Note, Reporter
 from .dims import (PROVED, REFUTED, DimError, Facts, Relation, as_expr, expand, generic, mod, over_passes,
                    pass_symbol, power, show, subs)
-from .dims import UNKNOWN, Verdict
+from .dims import UNKNOWN, Pass, Verdict
 from .ops import OPS, ArgError, Op, TensorArg, Variadic, match_args
 from .ops import core as K
 from .skeleton import (MISMATCH, CallArg, Interpreter, converts, handles, let_order, match_block_args,
@@ -304,14 +304,19 @@ class Checker(Interpreter):
         ``require``, ``rel`` by default) and the evidence (``rel`` at those sizes)."""
         ev = None if rel is None or res is None else _evidence(frame, rel, res)
         if "fix" in msg.fields and "fix" not in fields:
-            fields["fix"] = M.ADD_REQUIRE.format(require=rel.text() if require is None else require) \
+            index = _pass_index(rel)
+            fields["fix"] = M.PASS_INDEX.format(index=index) if index else \
+                M.ADD_REQUIRE.format(require=rel.text() if require is None else require) \
                 if _possible(frame, rel) else M.NOTHING_FIXES.format()
         constant = rel is not None and not rel.free_symbols     # fails at every size: none to show
         self.say(msg, span, notes, ev, code, fails="" if constant else M.fails(res), **fields)
 
-    def undecided(self, msg: M.Message, span, require: str, notes=(), **fields):
-        """Report an undecided check: ``msg`` with the advice to add ``require``."""
-        self.say(msg, span, notes, advice=M.advice(require), **fields)
+    def undecided(self, msg: M.Message, span, require: str, notes=(), rel: Optional[Relation] = None, **fields):
+        """Report an undecided check: ``msg`` with the advice to add ``require``
+        (none can settle a relation ``rel`` on a loop's pass index)."""
+        index = _pass_index(rel)
+        self.say(msg, span, notes, advice=M.PASS_INDEX.format(index=index) if index else M.advice(require),
+                 **fields)
 
     def settle(self, frame, res, span, rel: Relation, refuted: Optional[M.Message],
                unknown: Optional[M.Message], notes=(), require: Optional[str] = None, code=None, **fields) -> str:
@@ -326,7 +331,7 @@ class Checker(Interpreter):
             if refuted is not None:
                 self.refute(frame, refuted, span, res, rel, notes, code, require, **fields)
         elif unknown is not None:
-            self.undecided(unknown, span, rel.text() if require is None else require, notes, **fields)
+            self.undecided(unknown, span, rel.text() if require is None else require, notes, rel, **fields)
         return res.status
 
     # -- globals ----------------------------------------------------------------------------------
@@ -673,14 +678,11 @@ class Checker(Interpreter):
                                                          expected=K.show_shape(expected)),
                             [Note(None, M.ANNOTATION_CHECKED.format())], subject=M.NAMED.format(name=st.targets[0]))
 
-    def compare_shapes(self, frame, v: Tensor, expected: tuple, dtype, span, code, headline, notes=(),
-                       subject=None):
+    def compare_shapes(self, frame, v: Tensor, expected: tuple, dtype, span, code, headline, notes, subject):
         """Report a mismatch between ``v`` and ``expected`` (refuted: ``code``,
         the rendered ``headline`` then the detail; unknown: SC501). ``subject``
         is what the dtype and undecided findings name. Returns True when the
         shapes are proved equal."""
-        if subject is None:
-            subject = headline.split(" is ")[0]
         if dtype is not None and v.dtype != dtype:
             self.say(M.SHAPE_DTYPE, span, subject=subject, dtype=v.dtype, expected=dtype)
         if len(v.shape) != len(expected) or any(
@@ -713,8 +715,8 @@ class Checker(Interpreter):
                      headline=headline, detail=M.DETAIL_SEPARATOR.format().join(parts))
             return False
         for i, a, b in unknown:
-            self.undecided(M.SHAPE_DIM_UNDECIDED, span, Relation("==", a, b).text(), subject=subject, axis=i,
-                           found=_s(a), expected=_s(b))
+            self.undecided(M.SHAPE_DIM_UNDECIDED, span, Relation("==", a, b).text(), rel=Relation("==", a, b),
+                           subject=subject, axis=i, found=_s(a), expected=_s(b))
         return not unknown
 
     def origin_notes(self, v: Tensor, axes) -> list:
@@ -760,49 +762,34 @@ class Checker(Interpreter):
         carried around the loop must keep its shape; with ``repeat i in n`` it may
         instead grow by the same amount every pass, which is proved by induction
         (see :meth:`indexed_repeat`)."""
-        n = self.eval_dim(frame, st.count, "`repeat`")
+        n = self.eval_dim(frame, st.count, M.IN_REPEAT.format())
         if n is None:
             return
-        res = frame.facts.positive(n)
-        if res.status == REFUTED:
-            self.report("SC202", _span(st.count), f"the repeat count {_s(n)} can be less than 1 "
-                                                  f"({res.fails_at()})",
-                        evidence=_evidence(frame, Relation(">=", n, Integer(1)), res))
-        elif res.status != PROVED:
-            self.report("SC505", _span(st.count), f"cannot prove the repeat count {_s(n)} is at least 1; "
-                                                  f"add `require {_s(n)} >= 1` to settle it")
+        self.settle(frame, frame.facts.positive(n), _span(st.count), Relation(">=", n, Integer(1)),
+                    M.REPEAT_BELOW_ONE, M.REPEAT_UNDECIDED, count=_s(n))
         if st.index is not None:
             return self.indexed_repeat(frame, st, n)
         before = dict(frame.vars)
         with frame.loop(None, n):
             self.run_body(frame, st.body)
+        grow = Note(None, M.NAME_THE_INDEX.format())
         for name, old in before.items():
             new = frame.vars.get(name)
             if isinstance(old, DimV) and isinstance(new, DimV) and new is not old:
-                res = frame.facts.equal(old.expr, new.expr)
-                if res.status != PROVED:
-                    fa = f" ({res.fails_at()})" if res.counterexample else ""
-                    self.report("SC404" if res.status == REFUTED else "SC501",
-                                frame.assigned_at.get(name, st.span),
-                                f"`{name}` is {_s(new.expr)} after one pass of `repeat {_s(n)}` but "
-                                f"{_s(old.expr)} before it{fa}",
-                                [Note(st.span, "a value carried around the loop must not change"),
-                                 Note(None, "to let it grow by the same amount each pass, name the pass "
-                                            "index: `repeat i in ...`")],
-                                _evidence(frame, Relation("==", old.expr, new.expr), res)
-                                if res.status == REFUTED else None)
+                self.settle(frame, frame.facts.equal(old.expr, new.expr), frame.assigned_at.get(name, st.span),
+                            Relation("==", old.expr, new.expr), M.LOOP_VALUE_CHANGE, M.LOOP_VALUE_UNDECIDED,
+                            [Note(st.span, M.LOOP_KEEPS_VALUE.format()), grow], require=_equal(new.expr, old.expr),
+                            name=name, count=_s(n), new=_s(new.expr), old=_s(old.expr))
                 continue
             if new is old or not isinstance(old, Tensor) or old is POISON:
                 continue
             if not isinstance(new, Tensor) or new is POISON:
                 continue
             span = frame.assigned_at.get(name, st.span)
-            self.compare_shapes(frame, new, old.shape, old.dtype, span, "SC404",
-                                f"`{name}` is {K.show_shape(new.shape)} after one pass of `repeat {_s(n)}` "
-                                f"but {K.show_shape(old.shape)} before it",
-                                [Note(st.span, "a tensor carried around the loop must keep its shape"),
-                                 Note(None, "to let it grow by the same amount each pass, name the pass "
-                                            "index: `repeat i in ...`")])
+            self.compare_shapes(frame, new, old.shape, old.dtype, span, M.LOOP_SHAPE_CHANGE.code,
+                                M.LOOP_SHAPE_CHANGE.format(name=name, shape=K.show_shape(new.shape), count=_s(n),
+                                                           before=K.show_shape(old.shape)),
+                                [Note(st.span, M.LOOP_KEEPS_SHAPE.format()), grow], subject=M.NAMED.format(name=name))
 
     def indexed_repeat(self, frame: Frame, st: ir.Repeat, n):
         """``repeat i in n { ... }``, by induction over the pass ``p = i + 1``.
@@ -818,8 +805,7 @@ class Checker(Interpreter):
            the passes (closed forms: :func:`shapecheck.dims.over_passes`)."""
         name = st.index
         if name in frame.vars or name in frame.dims or self.global_lookup(name) is not None:
-            self.report("SC102", st.index_span, f"`{name}` is already defined; the pass index of `repeat` "
-                                                f"needs a name of its own")
+            self.say(M.INDEX_DEFINED, st.index_span, name=name)
         p = pass_symbol(name)
         before = dict(frame.vars)
         saved_dim = frame.dims.get(name)
@@ -827,10 +813,11 @@ class Checker(Interpreter):
         delta: dict = {}
         if carried:
             if self.probe_depth >= MAX_PROBE_DEPTH:
-                self.report("SC005", st.span, f"`repeat ... in` loops that carry a value nested deeper than "
-                                              f"{MAX_PROBE_DEPTH} levels")
+                self.say(M.LOOPS_TOO_DEEP, st.span, limit=MAX_PROBE_DEPTH)
                 return
             first = self.first_pass(frame, st, name)
+            if first is None:        # the loops nest too deeply to analyse (reported)
+                return
             for v in sorted(carried):
                 delta[v] = _growth(before[v], first.get(v))
         # the hypothesis, and the pass analysed once under it
@@ -870,9 +857,11 @@ class Checker(Interpreter):
             if isinstance(e, sympy.Basic) and e.has(p):
                 frame.dims[k] = subs(e, last)
 
-    def first_pass(self, frame: Frame, st: ir.Repeat, name: str) -> dict:
+    def first_pass(self, frame: Frame, st: ir.Repeat, name: str) -> Optional[dict]:
         """The variables after a quiet analysis of the body at ``i = 0``: on a copy
-        of the frame, by a checker that reports into a discarded reporter."""
+        of the frame, by a checker that reports into a discarded reporter; None
+        when a limit stopped that analysis (its SC005 is reported here, since the
+        growth it would give is not known)."""
         quiet = copy.copy(self)
         quiet.r = Reporter()
         quiet.summaries = dict(self.summaries)
@@ -882,40 +871,39 @@ class Checker(Interpreter):
         f.dims[st.index] = Integer(0)
         with f.loop(None, Integer(1)):
             quiet.run_body(f, st.body)
-        return f.vars
+        deep = M.LOOPS_TOO_DEEP.format(limit=MAX_PROBE_DEPTH)
+        limits = [d for d in quiet.r.diagnostics if d.code == M.LOOPS_TOO_DEEP.code and d.message == deep]
+        for d in limits:
+            self.report(d.code, d.span, d.message, d.notes)
+        return None if limits else f.vars
 
     def check_step(self, frame: Frame, st: ir.Repeat, v: str, old, new, d, p, n):
         """The induction step for carried value ``v``: after pass ``p`` it is
         ``old + p*d`` (``d`` None: its first pass changed its kind or rank)."""
         span = frame.assigned_at.get(v, st.span)
-        loop = f"`repeat {st.index} in {_s(n)}`"
+        loop = M.REPEAT_IN.format(index=st.index, count=_s(n))
         grows = d is not None and any(x != 0 for x in (d if isinstance(d, tuple) else (d,)))
-        note = Note(st.span, "a value carried around the loop must grow by the same amount each pass "
-                             "(an affine function of the pass index)" if grows else
-                             "a value carried around the loop must keep its shape or grow by the same "
-                             "amount each pass")
+        note = Note(st.span, (M.STEP_AFFINE if grows else M.STEP_KEEP_OR_GROW).format())
+        fields = dict(name=v, index=st.index, loop=loop)
         if isinstance(old, DimV) and isinstance(new, DimV):
             want = old.expr + p * (d if d is not None else 0)
-            res = frame.facts.equal(new.expr, want)
-            if res.status != PROVED:
-                fa = f" ({res.fails_at()})" if res.counterexample else ""
-                self.report("SC404" if res.status == REFUTED else "SC501", span,
-                            f"`{v}` is {_s(new.expr)} after pass {st.index} of {loop}, but "
-                            f"{_s(want)} by the growth of its first pass{fa}", [note],
-                            _evidence(frame, Relation("==", new.expr, want), res)
-                            if res.status == REFUTED else None)
+            self.settle(frame, frame.facts.equal(new.expr, want), span, Relation("==", new.expr, want),
+                        M.STEP_VALUE_MISMATCH, M.STEP_VALUE_UNDECIDED, [note], new=_s(new.expr), want=_s(want),
+                        **fields)
             return
         if not (isinstance(old, Tensor) and isinstance(new, Tensor)):
             return
         if d is None:
-            self.compare_shapes(frame, new, old.shape, old.dtype, span, "SC404",
-                                f"`{v}` is {K.show_shape(new.shape)} after pass {st.index} of {loop} but "
-                                f"{K.show_shape(old.shape)} before it", [note])
+            self.compare_shapes(frame, new, old.shape, old.dtype, span, M.STEP_SHAPE_CHANGE.code,
+                                M.STEP_SHAPE_CHANGE.format(shape=K.show_shape(new.shape),
+                                                           before=K.show_shape(old.shape), **fields),
+                                [note], subject=M.NAMED.format(name=v))
             return
         want = _advance(old, d, p).shape
-        self.compare_shapes(frame, new, want, old.dtype, span, "SC404",
-                            f"`{v}` is {K.show_shape(new.shape)} after pass {st.index} of {loop}, but "
-                            f"{K.show_shape(want)} by the growth of its first pass", [note])
+        self.compare_shapes(frame, new, want, old.dtype, span, M.STEP_SHAPE_MISMATCH.code,
+                            M.STEP_SHAPE_MISMATCH.format(shape=K.show_shape(new.shape), want=K.show_shape(want),
+                                                         **fields),
+                            [note], subject=M.NAMED.format(name=v))
 
     # -- shapes and dimension expressions ----------------------------------------------------------
     def eval_shape(self, frame, sh: ir.Shape) -> Optional[tuple]:
@@ -1355,7 +1343,7 @@ class Checker(Interpreter):
                     self.refute(frame, M.VARIADIC_CLASH, sp, None, None, notes, **fields)
                     raise Abort
                 if res.status != PROVED and self.settle(frame, res, sp, Relation("==", a, b), M.VARIADIC_CLASH,
-                                                        M.VARIADIC_UNDECIDED, notes, require=f"{_s(b)} == {_s(a)}",
+                                                        M.VARIADIC_UNDECIDED, notes, require=_equal(b, a),
                                                         **fields) == REFUTED:
                     raise Abort
             var_sigma[name] = seg
@@ -1422,7 +1410,7 @@ class Checker(Interpreter):
                 notes.append(Note(bsp, M.BOUND_BY.format(sym=_s(s), value=_s(sigma[s]), param=bp.name)))
             given = _s(ad) if isinstance(p, ir.DimParam) else K.show_shape(v.shape)
             if self.settle(frame, res, sp, Relation("==", expected, ad), M.ARGUMENT_MISMATCH, M.ARGUMENT_UNDECIDED,
-                           notes, require=f"{_s(ad)} == {_s(expected)}", param=p.name, block=block.name,
+                           notes, require=_equal(ad, expected), param=p.name, block=block.name,
                            given=given, pattern=_s(pd), expected=_s(expected), found=_s(ad)) == REFUTED:
                 raise Abort
 
@@ -1495,8 +1483,10 @@ class _RuleCtx(K.Rule):
                 refuted = M.RULE_EXCEEDS_BY
             elif not _possible(self.frame, rel):
                 refuted = M.RULE_EXCEEDS_ALWAYS
+        index = _pass_index(rel)
+        fix = M.PASS_INDEX.format(index=index) if index else M.ADD_REQUIRE_IF_INTENDED.format(require=rel.text())
         self.settle(res, rel, refuted, M.RULE_BOUND_UNDECIDED, code, what=what, a=_s(a), b=_s(b),
-                    gap=None if gap is None else _s(gap))
+                    gap=None if gap is None else _s(gap), fix=fix)
 
     def positive(self, e, what):
         e = as_expr(e)
@@ -1574,6 +1564,18 @@ def _evidence(frame, rel: Relation, res) -> Optional[tuple]:
     if not rel.free_symbols:
         return None
     return (rel, dict(res.env or {}), tuple(frame.facts.relations))
+
+
+def _pass_index(rel: Optional[Relation]) -> Optional[str]:
+    """The index of a `repeat i in n` loop ``rel`` depends on, if any: no
+    `require` (stated outside the loop) can name it."""
+    passes = sorted(s.name for s in (rel.free_symbols if rel is not None else ()) if isinstance(s, Pass))
+    return passes[0] if passes else None
+
+
+def _equal(a, b) -> str:
+    """``a == b``, as a `require` states it."""
+    return f"{_s(a)} == {_s(b)}"
 
 
 def _binop(a, op, b) -> str:

@@ -86,6 +86,9 @@ ADVICE = Message(None, "; add `require {require}` to settle it")
 #: contradicts the ones in force (then no `require` can)
 ADD_REQUIRE = Message(None, "; add `require {require}`")
 NOTHING_FIXES = Message(None, "; no `require` can fix it: it fails at every size the `require`s allow")
+#: the ``{fix}`` or ``{advice}`` of a check on the pass index of `repeat i in n`: a `require`
+#: (stated outside the loop) cannot name `i`
+PASS_INDEX = Message(None, "; it depends on the pass index `{index}`, which no `require` can name")
 #: ``{what}: `` before a message, when the check has a name
 WHAT = Message(None, "{what}: ")
 #: a close name, after "undefined name" or "unknown operation"
@@ -162,8 +165,38 @@ SHAPE_DIM_UNDECIDED = Message("SC501", "{subject}: cannot decide whether dimensi
                                        "{expected}{advice}")
 ORIGIN = Message(None, "dimension {axis} ({dim}) comes from {what}")
 
+# ---- repeat -------------------------------------------------------------------------------------------
+
+REPEAT_BELOW_ONE = Message("SC202", "the repeat count {count} can be less than 1{fails}")
+REPEAT_UNDECIDED = Message("SC505", "cannot prove the repeat count {count} is at least 1{advice}")
+LOOP_VALUE_CHANGE = Message("SC404", "`{name}` is {new} after one pass of `repeat {count}` but {old} before it{fails}")
+LOOP_VALUE_UNDECIDED = Message("SC501", "`{name}`: cannot decide whether {new} after one pass of `repeat {count}` "
+                                        "equals {old} before it{advice}")
+LOOP_KEEPS_VALUE = Message(None, "a value carried around the loop must not change")
+LOOP_SHAPE_CHANGE = Message("SC404", "`{name}` is {shape} after one pass of `repeat {count}` but {before} before it",
+                            detail=True)
+LOOP_KEEPS_SHAPE = Message(None, "a tensor carried around the loop must keep its shape")
+NAME_THE_INDEX = Message(None, "to let it grow by the same amount each pass, name the pass index: `repeat i in ...`")
+# `repeat i in n`: the induction over the passes
+INDEX_DEFINED = Message("SC102", "`{name}` is already defined; the pass index of `repeat` needs a name of its own")
+LOOPS_TOO_DEEP = Message("SC005", "`repeat ... in` loops that carry a value nested deeper than {limit} levels")
+REPEAT_IN = Message(None, "`repeat {index} in {count}`")
+STEP_VALUE_MISMATCH = Message("SC404", "`{name}` is {new} after pass {index} of {loop}, but {want} by the growth "
+                                       "of its first pass{fails}")
+STEP_VALUE_UNDECIDED = Message("SC501", "`{name}`: cannot decide whether {new} after pass {index} of {loop} equals "
+                                        "{want}, the growth of its first pass{advice}")
+STEP_SHAPE_CHANGE = Message("SC404", "`{name}` is {shape} after pass {index} of {loop} but {before} before it",
+                            detail=True)
+STEP_SHAPE_MISMATCH = Message("SC404", "`{name}` is {shape} after pass {index} of {loop}, but {want} by the growth "
+                                       "of its first pass", detail=True)
+STEP_AFFINE = Message(None, "a value carried around the loop must grow by the same amount each pass (an affine "
+                            "function of the pass index)")
+STEP_KEEP_OR_GROW = Message(None, "a value carried around the loop must keep its shape or grow by the same amount "
+                                  "each pass")
+
 # ---- names and dimension expressions ----------------------------------------------------------------
 # where a dimension expression is expected (the ``{where}`` of NOT_A_DIMENSION)
+IN_REPEAT = Message(None, "`repeat`")
 IN_EXAMPLE = Message(None, "the example value of `{name}`")
 IN_LET = Message(None, "`let {name}`")
 IN_REQUIRE = Message(None, "a `require`")
@@ -210,8 +243,8 @@ RULE_DIVISION_BY_ZERO = Message("SC204", "{what}: division by zero")
 RULE_EXCEEDS = Message("SC307", "{what}: {a} > {b}")
 RULE_EXCEEDS_BY = Message("SC307", "{what}: {a} exceeds {b} by {gap} at every size{fails}")
 RULE_EXCEEDS_ALWAYS = Message("SC307", "{what}: {a} exceeds {b} at every size the `require`s allow{fails}")
-RULE_CAN_EXCEED = Message("SC307", "{what}: {a} can exceed {b}{fails}; add `require {a} <= {b}` if that is "
-                                   "intended")
+RULE_CAN_EXCEED = Message("SC307", "{what}: {a} can exceed {b}{fails}{fix}")
+ADD_REQUIRE_IF_INTENDED = Message(None, "; add `require {require}` if that is intended")
 RULE_BOUND_UNDECIDED = Message("SC503", "{what}: cannot prove {a} <= {b}{advice}")
 RULE_BELOW_ONE = Message("SC202", "{what} can be less than 1{fails}")
 RULE_POSITIVE_UNDECIDED = Message("SC503", "{what}: cannot prove it is at least 1{advice}")

@@ -36,8 +36,6 @@ ELSEWHERE = {
     "SC303": "ops/linear.py: the operation's own rule",
     "SC306": "ops/shape.py: rearrange patterns and einsum equations",
     "SC309": "ops/: the operations' size arguments",
-    "SC404": "infer.py do_repeat (being rewritten)",
-    "SC505": "infer.py do_repeat (being rewritten)",
     "SC601": "verify.py: NumPy runs against the analysis",
     "SC701": "suppress.py",
     "SC702": "suppress.py",
@@ -76,7 +74,7 @@ def test_three_valued_wording_is_declared_once():
     for m in M.MESSAGES.values():
         assert "(fails at" not in m.template or m is M.FAILS_AT
         assert "to settle it" not in m.template or m is M.ADVICE
-        assert "add `require" not in m.template or m in (M.ADVICE, M.ADD_REQUIRE, M.RULE_CAN_EXCEED)
+        assert "add `require" not in m.template or m in (M.ADVICE, M.ADD_REQUIRE, M.ADD_REQUIRE_IF_INTENDED)
 
 
 def test_fails_and_advice_render():
@@ -131,10 +129,9 @@ def test_the_symbolic_side_reports_only_templates(module):
     assert {name for name, _ in inline} <= PENDING, f"messages written inline in {module}: {sorted(inline)}"
 
 
-#: functions still wording their messages inline: `repeat` (being rewritten). (The block-argument
-#: matcher and the argument conversion, shared with execute.py, report the table's messages from
-#: shapecheck/skeleton.py.)
-PENDING = {"do_repeat", "indexed_repeat", "check_step"}
+#: functions still wording their messages inline (none: the block-argument matcher and the argument
+#: conversion, shared with execute.py, report the table's messages from shapecheck/skeleton.py)
+PENDING: set = set()
 
 
 # ---- every template asserted by a test --------------------------------------------------------------
@@ -201,6 +198,29 @@ SPECS = [
            "block low(x: [k]) -> [k] {\n    require k <= 1\n    return pre(x)\n}\n"),
      [("SC402", "call to `pre` needs k >= 2, which contradicts the `require`s here: no sizes allow this call",
        ["`pre` requires k >= 2"])]),
+    (_spec("dim n, c\nmodel m {\n    input x: [c]\n    w = c\n    repeat n {\n        w = w + 1\n    }\n"
+           "    return x\n}\n"),
+     [("SC404", "`w` is c + 1 after one pass of `repeat n` but c before it (fails at c=1)",
+       ["a value carried around the loop must not change",
+        "to let it grow by the same amount each pass, name the pass index: `repeat i in ...`"])]),
+    (_spec("dim n, c\nmodel m {\n    input x: [c]\n    repeat n {\n        x = concat([x, x], axis=0)\n    }\n"
+           "    return x\n}\n"),
+     [("SC404", "`x` is [2*c] after one pass of `repeat n` but [c] before it: dimension 0 is 2*c, expected c "
+                "(fails at c=1)",
+       ["a tensor carried around the loop must keep its shape",
+        "to let it grow by the same amount each pass, name the pass index: `repeat i in ...`",
+        "dimension 0 (2*c) comes from `concat`"])]),
+    (_spec("dim n, c\nmodel m {\n    input x: [c]\n    repeat i in n {\n        x = reshape(x, [c, 1])\n    }\n"
+           "    return x\n}\n"),
+     [("SC404", "`x` is [c, 1] after pass i of `repeat i in n` but [c] before it: rank 2 vs 1",
+       ["a value carried around the loop must keep its shape or grow by the same amount each pass",
+        "dimension 0 (c) comes from input `x`", "dimension 1 (1) comes from `reshape`"])]),
+    (_spec("dim n, c\nmodel m {\n    input x: [c]\n    w = c\n    repeat i in n {\n        w = w * 2\n    }\n"
+           "    return x\n}\n"),
+     [("SC404", "`w` is 2*c*i + 2*c after pass i of `repeat i in n`, but c*i + 2*c by the growth of its first pass "
+                "(fails at c=1, i=1)",
+       ["a value carried around the loop must grow by the same amount each pass (an affine function of the "
+        "pass index)"])]),
     (_spec("dim n\ndim m, n\n"), [("SC102", "dimension `n` is defined twice", ["first defined here"])]),
     (_spec('use "notes.shape"\ndim n\n'), [("SC004", "`use` cycle: notes.shape -> notes.shape", [])]),
     ({"notes.shape": 'use "b.shape"\ndim n\n', "b.shape": 'use "notes.shape"\ndim m\n'},
