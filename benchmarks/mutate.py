@@ -107,6 +107,10 @@ MUTANTS = [
      "        ev = None", "a refuted finding loses its evidence"),
     ("shapecheck/infer.py", "        elif unknown is not None:\n            self.undecided(",
      "        elif False:\n            self.undecided(", "undecided checks report nothing"),
+    ("shapecheck/infer.py", "                if _possible(frame, rel) else M.NOTHING_FIXES.format()",
+     "                if True else M.NOTHING_FIXES.format()", "refuted advice suggests an impossible require"),
+    ("shapecheck/infer.py", "    return passes[0] if passes else None", "    return None",
+     "advice names the pass index of a loop"),
     ("shapecheck/messages.py", 'ADVICE = Message(None, "; add `require {require}` to settle it")',
      'ADVICE = Message(None, "; add `require {require}`")', "the advice of an undecided check loses its wording"),
     # ---- ops/: shape rules ----
