@@ -9,7 +9,6 @@ asserted here, on small specs.
 from __future__ import annotations
 
 import ast
-import os
 import re
 from pathlib import Path
 
@@ -137,8 +136,6 @@ PENDING: set = set()
 # ---- every template asserted by a test --------------------------------------------------------------
 
 def _fragments():
-    import sys
-    sys.path.insert(0, str(Path(__file__).parent))
     from test_golden import markers
     out = set()
     for path in sorted(CASES.rglob("*.shape")):
