@@ -1420,7 +1420,7 @@ class Checker(Interpreter):
             return
         if not frame.block.is_model and (r2.free_symbols & frame.generic):
             # the callers must guarantee it, so the rest of this block may assume it
-            frame.preconds.append((r2, rspan, f"inherited from `{block.name}`"))
+            frame.preconds.append((r2, rspan, M.INHERITED.format(block=block.name)))
             facts = Facts.build(list(frame.facts.relations) + [r2])
             if facts.contradiction():
                 self.say(M.PRECONDITION_IMPOSSIBLE, call_span,

@@ -291,6 +291,7 @@ PRECONDITION_UNDECIDED = Message("SC504", "call to `{block}` needs {relation}; c
                                           "`require`s here{advice}")
 BLOCK_REQUIRES = Message(None, "`{block}` requires {relation}{why}")
 WHY = Message(None, " ({why})")
+INHERITED = Message(None, "inherited from `{block}`")
 
 #: every template, by its stable name
 MESSAGES: dict = {name: m for name, m in globals().items() if isinstance(m, Message)}
