@@ -213,7 +213,49 @@ def show(e) -> str:
 
 
 def show_shape(shape) -> str:
-    return "[" + ", ".join(show(d) if not isinstance(d, str) else d for d in shape) + "]"
+    """``[b, l, d / h]``: a shape in spec syntax (a variadic, ``ops.core.Variadic``,
+    shows as ``*name``: anything not an expression shows as its ``str``).
+
+    >>> show_shape((dim("b"), "*rest", dim("d") / 2, 3))
+    '[b, *rest, d / 2, 3]'
+    """
+    return "[" + ", ".join(show(d) if isinstance(d, (int, sympy.Basic)) else str(d) for d in shape) + "]"
+
+
+def variadic_numel(v) -> Symbol:
+    """The product of the dimensions a ``*name`` (an ``ops.core.Variadic``) stands
+    for, as one positive symbol, ``numel(*name)``: a block's FLOPs over
+    ``[*lead, d]`` are counted with it, and each call substitutes the product of
+    the dimensions it binds."""
+    return Symbol(f"numel(*{v.name})", integer=True, positive=True)
+
+
+def numel(shape):
+    """The number of elements of ``shape``, a variadic as :func:`variadic_numel`.
+
+    >>> numel((dim("b"), dim("d"))), numel(())
+    (b*d, 1)
+    """
+    return Mul(*[d if isinstance(d, (int, sympy.Basic)) else variadic_numel(d) for d in shape])
+
+
+class Algebra:
+    """The dimension algebra a shape rule computes with, in sympy: what the
+    rule context of the symbolic interpreter offers (``ops/`` imports no
+    sympy; see :mod:`shapecheck.ops.core`)."""
+    integer = staticmethod(Integer)
+    expr = staticmethod(as_expr)
+    floor = staticmethod(floor)
+    ceiling = staticmethod(ceiling)
+    min = staticmethod(Min)
+    max = staticmethod(Max)
+    show = staticmethod(show)
+    show_shape = staticmethod(show_shape)
+    numel = staticmethod(numel)
+
+    @staticmethod
+    def prod(dims):
+        return Mul(*dims) if dims else Integer(1)
 
 
 # ---- exact evaluation (no lambdify: nothing generated, nothing eval'ed) ----------

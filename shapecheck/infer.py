@@ -19,8 +19,8 @@ from sympy import Integer
 from . import ir
 from . import messages as M
 from .diagnostics import Note, Reporter
-from .dims import (PROVED, REFUTED, DimError, Facts, Relation, as_expr, expand, generic, mod, over_passes,
-                   pass_symbol, power, show, subs)
+from .dims import (PROVED, REFUTED, Algebra, DimError, Facts, Relation, as_expr, expand, generic, mod, numel,
+                   over_passes, pass_symbol, power, show, show_shape, subs, variadic_numel)
 from .dims import UNKNOWN, Pass, Verdict
 from .ops import OPS, ArgError, Op, TensorArg, Variadic, match_args
 from .ops import core as K
@@ -97,7 +97,7 @@ class Node:
     loops: tuple = field(default=(), compare=False, repr=False)
 
     def shape_str(self) -> str:
-        return "?" if self.shape is None else K.show_shape(self.shape)
+        return "?" if self.shape is None else show_shape(self.shape)
 
 
 @dataclass(frozen=True)
@@ -611,7 +611,7 @@ class Checker(Interpreter):
         self.check_positive_dims(frame, shape, shape_ir)
         t = Tensor(shape, dtype, tuple((st.span, M.FROM_DECLARATION.format(what=what, name=st.name)) for _ in shape))
         frame.vars[st.name] = t
-        n = K.prod(list(shape)) if counts else Integer(0)
+        n = sympy.Mul(*shape) if counts else Integer(0)
         frame.cost(n, Integer(0))
         frame.nodes.append(Node(frame.path, st.name, what, st.span, shape, dtype, n, Integer(0), frame.mult,
                                 stmt=st, loops=frame.loops))
@@ -674,8 +674,8 @@ class Checker(Interpreter):
         if not isinstance(v, Tensor):
             return
         self.compare_shapes(frame, v, expected, ann.dtype, ann.span, M.ANNOTATION_MISMATCH.code,
-                            M.ANNOTATION_MISMATCH.format(name=st.targets[0], shape=K.show_shape(v.shape),
-                                                         expected=K.show_shape(expected)),
+                            M.ANNOTATION_MISMATCH.format(name=st.targets[0], shape=show_shape(v.shape),
+                                                         expected=show_shape(expected)),
                             [Note(None, M.ANNOTATION_CHECKED.format())], subject=M.NAMED.format(name=st.targets[0]))
 
     def compare_shapes(self, frame, v: Tensor, expected: tuple, dtype, span, code, headline, notes, subject):
@@ -751,8 +751,8 @@ class Checker(Interpreter):
             expected = self.eval_shape(frame, sh)
             if expected is None:
                 continue
-            headline = M.RETURN_MISMATCH.format(shape=K.show_shape(v.shape), block=block.name,
-                                                expected=K.show_shape(expected))
+            headline = M.RETURN_MISMATCH.format(shape=show_shape(v.shape), block=block.name,
+                                                expected=show_shape(expected))
             self.compare_shapes(frame, v, expected, sh.dtype or "float", st.span, M.RETURN_MISMATCH.code, headline,
                                 [Note(sh.span, M.DECLARED_RESULT.format())], subject=headline)
 
@@ -787,8 +787,8 @@ class Checker(Interpreter):
                 continue
             span = frame.assigned_at.get(name, st.span)
             self.compare_shapes(frame, new, old.shape, old.dtype, span, M.LOOP_SHAPE_CHANGE.code,
-                                M.LOOP_SHAPE_CHANGE.format(name=name, shape=K.show_shape(new.shape), count=_s(n),
-                                                           before=K.show_shape(old.shape)),
+                                M.LOOP_SHAPE_CHANGE.format(name=name, shape=show_shape(new.shape), count=_s(n),
+                                                           before=show_shape(old.shape)),
                                 [Note(st.span, M.LOOP_KEEPS_SHAPE.format()), grow], subject=M.NAMED.format(name=name))
 
     def indexed_repeat(self, frame: Frame, st: ir.Repeat, n):
@@ -895,13 +895,13 @@ class Checker(Interpreter):
             return
         if d is None:
             self.compare_shapes(frame, new, old.shape, old.dtype, span, M.STEP_SHAPE_CHANGE.code,
-                                M.STEP_SHAPE_CHANGE.format(shape=K.show_shape(new.shape),
-                                                           before=K.show_shape(old.shape), **fields),
+                                M.STEP_SHAPE_CHANGE.format(shape=show_shape(new.shape),
+                                                           before=show_shape(old.shape), **fields),
                                 [note], subject=M.NAMED.format(name=v))
             return
         want = _advance(old, d, p).shape
         self.compare_shapes(frame, new, want, old.dtype, span, M.STEP_SHAPE_MISMATCH.code,
-                            M.STEP_SHAPE_MISMATCH.format(shape=K.show_shape(new.shape), want=K.show_shape(want),
+                            M.STEP_SHAPE_MISMATCH.format(shape=show_shape(new.shape), want=show_shape(want),
                                                          **fields),
                             [note], subject=M.NAMED.format(name=v))
 
@@ -1304,7 +1304,7 @@ class Checker(Interpreter):
             self.check_precondition(frame, block, rel, r2, rspan, e.span, _note)
         # a variadic's element count in the block's costs: the product of what the call binds
         for name, seg in var_sigma.items():
-            sigma[Variadic(name).numel] = K.prod([d.numel if isinstance(d, Variadic) else d for d in seg])
+            sigma[variadic_numel(Variadic(name))] = numel(seg)
         # parameters, flops and node records
         frame.cost(_subst(summ.param_count, sigma), _subst(summ.flops, sigma), _subst(summ.buffer_count, sigma))
         cid = ir.call_id(frame.block.name, frame.stmt, e, self.scope.blocks, self.call_cache)
@@ -1336,8 +1336,8 @@ class Checker(Interpreter):
                 # compared by provable equality, not by spelling (`require n == m`)
                 old = var_sigma[name]
                 res, a, b = self._same_segment(frame, old, seg)
-                fields = dict(param=p.name, block=block.name, name=name, here=K.show_shape(seg),
-                              before=K.show_shape(old))
+                fields = dict(param=p.name, block=block.name, name=name, here=show_shape(seg),
+                              before=show_shape(old))
                 notes = [Note(p.span, M.PARAM_DECLARED.format())]
                 if res is None:     # ranks or variadic parts differ
                     self.refute(frame, M.VARIADIC_CLASH, sp, None, None, notes, **fields)
@@ -1379,7 +1379,7 @@ class Checker(Interpreter):
 
     def _rank_clash(self, block, p, shape, v, sp):
         self.say(M.ARGUMENT_RANK, sp, [Note(p.span, M.PARAM_DECLARED.format())], param=p.name, block=block.name,
-                 shape=K.show_shape(v.shape), rank=len(v.shape), expected=K.show_shape(shape))
+                 shape=show_shape(v.shape), rank=len(v.shape), expected=show_shape(shape))
         raise Abort
 
     def check_deferred(self, frame, summ: Summary, sigma, deferred, bound_by):
@@ -1403,12 +1403,12 @@ class Checker(Interpreter):
             res = frame.facts.equal(expected, ad)
             if res.status == PROVED:
                 continue
-            notes = [Note(p.span, M.PARAM_DECLARED_AS.format(param=p.name, shape=K.show_shape(shape)))]
+            notes = [Note(p.span, M.PARAM_DECLARED_AS.format(param=p.name, shape=show_shape(shape)))]
             src = [s for s in pd.free_symbols if s in bound_by]
             for s in src:
                 bp, bsp = bound_by[s]
                 notes.append(Note(bsp, M.BOUND_BY.format(sym=_s(s), value=_s(sigma[s]), param=bp.name)))
-            given = _s(ad) if isinstance(p, ir.DimParam) else K.show_shape(v.shape)
+            given = _s(ad) if isinstance(p, ir.DimParam) else show_shape(v.shape)
             if self.settle(frame, res, sp, Relation("==", expected, ad), M.ARGUMENT_MISMATCH, M.ARGUMENT_UNDECIDED,
                            notes, require=_equal(ad, expected), param=p.name, block=block.name,
                            given=given, pattern=_s(pd), expected=_s(expected), found=_s(ad)) == REFUTED:
@@ -1438,7 +1438,7 @@ class Checker(Interpreter):
 _POISONED = object()
 
 
-class _RuleCtx(K.Rule):
+class _RuleCtx(Algebra, K.Rule):
     def __init__(self, checker: Checker, frame: Frame, span: Span):
         self.c = checker
         self.frame = frame
@@ -1517,8 +1517,8 @@ class _RuleCtx(K.Rule):
                 continue
             if isinstance(x, Variadic) or isinstance(y, Variadic):
                 if x != y:
-                    self.c.say(M.RULE_BROADCAST_VARIADIC, self.span, what=what, a=K.show_shape(a),
-                               b=K.show_shape(b), x=_s(x), y=_s(y))
+                    self.c.say(M.RULE_BROADCAST_VARIADIC, self.span, what=what, a=show_shape(a),
+                               b=show_shape(b), x=_s(x), y=_s(y))
                     raise Abort
                 out.append(x)
                 continue
@@ -1540,7 +1540,7 @@ class _RuleCtx(K.Rule):
                 return vx != vy and vx != 1 and vy != 1
             found = self.frame.facts.find(bad, x.free_symbols | y.free_symbols)   # sizes where they clash
             self.settle(found or Verdict(UNKNOWN), Relation("==", x, y), M.RULE_BROADCAST,
-                        M.RULE_BROADCAST_UNDECIDED, what=what, a=K.show_shape(a), b=K.show_shape(b), x=_s(x), y=_s(y))
+                        M.RULE_BROADCAST_UNDECIDED, what=what, a=show_shape(a), b=show_shape(b), x=_s(x), y=_s(y))
             out.append(x)
         return tuple(reversed(out))
 

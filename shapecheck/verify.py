@@ -115,7 +115,7 @@ def _env(model, values: dict) -> dict:
 
 
 def _show(shape) -> str:
-    from .ops.core import show_shape
+    from .dims import show_shape
     return show_shape(shape)
 
 

@@ -16,6 +16,7 @@ from sympy import Integer
 from shapecheck import execute as X
 from shapecheck.ops import OPS, TensorArg
 from shapecheck.ops.conv import conv_nd, conv_pads, conv_transpose_nd
+from shapecheck.dims import Algebra
 from shapecheck.ops.core import Rule
 from shapecheck.ops.pool import adaptive_np, avg_pool_np, max_pool_np
 
@@ -127,7 +128,7 @@ class Refused(Exception):
         self.code = code
 
 
-class Concrete(Rule):
+class Concrete(Algebra, Rule):
     def fail(self, code, message):
         raise Refused(code, message)
 

@@ -202,3 +202,56 @@ def test_huge_power_is_decided_without_expansion():
     f = Facts.build([])
     assert f.positive(big).status == PROVED
     assert f.le(big + 1, big).status == REFUTED
+
+
+# ---- the prover's small steps, each pinned (mutants in benchmarks/mutate.py) ------------------------
+
+def test_strict_comparison_is_strict():
+    f = Facts.build([])
+    assert f.lt(a, a + 1).status == PROVED
+    r = f.lt(a, a)
+    assert r.status == REFUTED and r.counterexample is not None
+    assert f.holds(Relation("<", a, a)).status == REFUTED
+    assert f.holds(Relation(">", a + 1, a)).status == PROVED
+    # under `require b <= a`, `b < a` is refuted (at b == a), `b < a + 1` proved
+    g = Facts.build([Relation("<=", b, a)])
+    assert g.lt(b, a).status == REFUTED and g.lt(b, a + 1).status == PROVED
+
+
+def test_the_shift_test_proves_a_product_bound_the_linear_prover_cannot():
+    # (a*b - 1)*(c - 1) = a*b*c - a*b - c + 1 >= 0 for sizes >= 1: with every x -> x + 1 its
+    # coefficients are all >= 0; unshifted they are 1, -1, -1, 1, and the linear prover (monomials as
+    # atoms with their bounds) does not see it
+    f = Facts.build([])
+    assert f.nonneg(a * b * c - a * b - c + 1).status == PROVED
+    assert f.le(a * b + c, a * b * c + 1).status == PROVED
+    r = f.nonneg(a * b * c - a * b - c)       # -1 at a = b = c = 1
+    assert r.status == REFUTED
+
+
+def test_a_large_sum_is_bounded_by_its_sizes_being_at_least_one():
+    # (p1 + ... + p8)**6 has 1716 terms, over the expansion budget: decided from its structure,
+    # each size at least 1, so at least 8**6 = 262144 (and exactly that at all ones)
+    s = sympy.Add(*[dim(f"p{i}") for i in range(1, 9)]) ** 6
+    f = Facts.build([])
+    assert f.nonneg(s - 262144).status == PROVED
+    r = f.nonneg(s - 262145)
+    assert r.status == REFUTED and set(r.counterexample.values()) == {1}
+
+
+def test_a_multiple_of_k_is_at_least_k_only_when_it_is_a_size():
+    # (a - 1)*b % c == 0 holds at a = 1 (0 is a multiple of every c): no bound (a - 1)*b >= c follows
+    # ((a - 1)*b can be 0: its structure bounds it by 0, not 1)
+    f = Facts.build([Relation("==", sympy.Mod((a - 1) * b, c), 0)])
+    r = f.le(c, (a - 1) * b)
+    assert r.status == REFUTED and r.counterexample["a"] == 1
+    # a*b % c == 0 with a*b a size (at least 1): a*b >= c
+    assert Facts.build([Relation("==", sympy.Mod(a * b, c), 0)]).le(c, a * b).status == PROVED
+
+
+def test_not_equal_is_proved_from_either_side():
+    f = Facts.build([])
+    assert f.holds(Relation("!=", a + 1, a)).status == PROVED     # the difference is >= 1
+    assert f.holds(Relation("!=", a, a + 1)).status == PROVED     # the difference is <= -1
+    assert f.holds(Relation("!=", a, 2 * a)).status == PROVED
+    assert f.holds(Relation("!=", a, b)).status == REFUTED

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import math
 
-from sympy import Integer, floor
-
-from .core import BOOL, DIM, DIMS as SIZES, PADDING, TENSOR, Arg, Out, fixed, op, prod
+from .core import BOOL, DIM, DIMS as SIZES, PADDING, TENSOR, Arg, Out, fixed, op
 
 _AXES = {1: "length", 2: "height, width", 3: "depth, height, width"}
 
@@ -26,21 +24,19 @@ _AXES = {1: "length", 2: "height, width", 3: "depth, height, width"}
 # ---- argument checks shared by convolutions and pooling -----------------------------------------
 
 def per_axis(r, value, n: int, name: str, what: str) -> tuple:
-    """``value`` (one size or a tuple of ``n``) as ``n`` sympy expressions."""
-    from ..dims import as_expr
+    """``value`` (one size or a tuple of ``n``) as ``n`` dimension expressions."""
     if isinstance(value, (tuple, list)):
         if len(value) != n:
             r.fail("SC304", f"{what}: `{name}` gives {len(value)} sizes for {n} spatial "
                             f"ax{'es' if n != 1 else 'is'}")
-        return tuple(as_expr(v) for v in value)
-    return (as_expr(value),) * n
+        return tuple(r.expr(v) for v in value)
+    return (r.expr(value),) * n
 
 
 def check_le(r, a, b, message: str) -> None:
     """``a <= b`` for an argument check: refused outright (SC309, ``message``)
     between numbers; between expressions, proved from the ``require``s or flagged."""
-    from ..dims import as_expr
-    a, b = as_expr(a), as_expr(b)
+    a, b = r.expr(a), r.expr(b)
     if a.is_number and b.is_number:
         if not a <= b:
             r.fail("SC309", message)
@@ -52,7 +48,7 @@ def at_least(r, low: int, what: str, **sizes) -> None:
     """Every size given (``kernel=(3, 3)``, ``stride=(s,)``) is at least ``low`` (SC309 otherwise)."""
     for name, values in sizes.items():
         for v in values:
-            check_le(r, low, v, f"{what}: `{name}` must be at least {low}, got {_s(v)}")
+            check_le(r, low, v, f"{what}: `{name}` must be at least {low}, got {r.show(v)}")
 
 
 def spatial(r, x, nd: int, what: str) -> tuple:
@@ -60,18 +56,8 @@ def spatial(r, x, nd: int, what: str) -> tuple:
     shape = fixed(r, x, what)
     if len(shape) != nd + 2:
         r.fail("SC304", f"{what} expects [batch, channels, {_AXES[nd]}], got rank {len(shape)} "
-                        f"{_show_shape(shape)}")
+                        f"{r.show_shape(shape)}")
     return shape[0], shape[1], tuple(shape[2:])
-
-
-def _show_shape(shape) -> str:
-    from .core import show_shape
-    return show_shape(shape)
-
-
-def _s(e) -> str:
-    from ..dims import show
-    return show(e)
 
 
 # ---- shape rules ----------------------------------------------------------------------------------
@@ -82,14 +68,14 @@ def _conv_rule(r, name, nd, x, out, kernel, stride, padding, dilation, groups, b
     s = per_axis(r, stride, nd, "stride", name)
     d = per_axis(r, dilation, nd, "dilation", name)
     at_least(r, 1, name, kernel=k, stride=s, dilation=d, groups=(groups,))
-    c_group = r.div(c, groups, f"{name}: the input channels {_s(c)} in {_s(groups)} groups")
-    r.div(out, groups, f"{name}: the output channels {_s(out)} in {_s(groups)} groups")
+    c_group = r.div(c, groups, f"{name}: the input channels {r.show(c)} in {r.show(groups)} groups")
+    r.div(out, groups, f"{name}: the output channels {r.show(out)} in {r.show(groups)} groups")
     if isinstance(padding, str):
         if padding == "valid":
-            p = (Integer(0),) * nd
+            p = (r.integer(0),) * nd
         elif padding == "same":
             for si in s:
-                check_le(r, si, 1, f'{name}: padding="same" needs stride 1, got stride {_s(si)}')
+                check_le(r, si, 1, f'{name}: padding="same" needs stride 1, got stride {r.show(si)}')
             p = None
         else:
             r.fail("SC309", f'{name}: padding must be a size, a tuple of sizes, "same" or "valid", '
@@ -100,10 +86,10 @@ def _conv_rule(r, name, nd, x, out, kernel, stride, padding, dilation, groups, b
     if p is None:
         o = sizes
     else:
-        o = tuple(floor((n + 2 * pi - di * (ki - 1) - 1) / si) + 1
+        o = tuple(r.floor((n + 2 * pi - di * (ki - 1) - 1) / si) + 1
                   for n, pi, di, ki, si in zip(sizes, p, d, k, s))
-    window = c_group * prod(list(k))
-    n_out = b * out * prod(list(o))
+    window = c_group * r.prod(list(k))
+    n_out = b * out * r.prod(list(o))
     params = out * window + (out if bias else 0)
     return Out((b, out) + tuple(o), "float", params=params,
                flops=2 * n_out * window + (n_out if bias else 0))
@@ -119,18 +105,18 @@ def _transpose_rule(r, name, nd, x, out, kernel, stride, padding, output_padding
     at_least(r, 1, name, kernel=k, stride=s, dilation=d, groups=(groups,))
     at_least(r, 0, name, padding=p, output_padding=op_)
     for oi, si, di in zip(op_, s, d):     # as PyTorch: smaller than the stride or the dilation
-        from sympy import Max
-        check_le(r, oi + 1, Max(si, di), f"{name}: `output_padding` must be smaller than the stride or the "
-                                         f"dilation, got {_s(oi)} with stride {_s(si)} and dilation {_s(di)}")
-    r.div(c, groups, f"{name}: the input channels {_s(c)} in {_s(groups)} groups")
-    out_group = r.div(out, groups, f"{name}: the output channels {_s(out)} in {_s(groups)} groups")
+        check_le(r, oi + 1, r.max(si, di), f"{name}: `output_padding` must be smaller than the stride or the "
+                                           f"dilation, got {r.show(oi)} with stride {r.show(si)} and dilation "
+                                           f"{r.show(di)}")
+    r.div(c, groups, f"{name}: the input channels {r.show(c)} in {r.show(groups)} groups")
+    out_group = r.div(out, groups, f"{name}: the output channels {r.show(out)} in {r.show(groups)} groups")
     o = tuple((n - 1) * si - 2 * pi + di * (ki - 1) + opi + 1
               for n, si, pi, di, ki, opi in zip(sizes, s, p, d, k, op_))
-    window = out_group * prod(list(k))
-    n_out = b * out * prod(list(o))
+    window = out_group * r.prod(list(k))
+    n_out = b * out * r.prod(list(o))
     params = c * window + (out if bias else 0)
     return Out((b, out) + tuple(o), "float", params=params,
-               flops=2 * b * c * prod(list(sizes)) * window + (n_out if bias else 0))
+               flops=2 * b * c * r.prod(list(sizes)) * window + (n_out if bias else 0))
 
 
 # ---- NumPy: padding, windows, the contraction ------------------------------------------------------

@@ -1,11 +1,23 @@
 """The operation table: each built-in declares its signature, its symbolic
 shape rule, the parameters and FLOPs it costs, and (in the same module) its
-NumPy kernel.
+NumPy kernel and numeric FLOP count.
 
 A shape rule receives a :class:`Rule` context (provided by the symbolic
 interpreter) and the bound arguments: tensors as :class:`TensorArg`, dimensions
-as sympy expressions, and plain values. It returns an :class:`Out` (or a tuple
-of them). Rules never import NumPy; kernels import it lazily.
+as the interpreter's dimension expressions, and plain values. It returns an
+:class:`Out` (or a tuple of them); ints may stand for constant dimensions there.
+
+Rules import no algebra of their own: they combine dimensions with ``+ - *``
+and ``//`` (floor division, on expressions as on ints), and ask the context
+for everything else: constants (``r.integer``), ``r.floor``, ``r.ceiling``,
+``r.min``, ``r.max``, products (``r.prod``, ``r.numel``), conversion
+(``r.expr``) and display for messages (``r.show``, ``r.show_shape``). The
+symbolic interpreter's context gets them from :class:`shapecheck.dims.Algebra`
+(sympy). So no module of ``ops/`` imports sympy, the prover or the symbolic
+interpreter, at import time or later, and the numeric interpreter, which runs
+only the kernels and counts, loads the table without them (both are checked
+by ``tests/test_execute.py``). Rules never import NumPy; kernels get it from
+their context (``k.np``) or import it lazily.
 """
 from __future__ import annotations
 
@@ -57,15 +69,6 @@ class Variadic:
 
     def __str__(self) -> str:
         return f"*{self.name}"
-
-    @property
-    def numel(self):
-        """The product of the dimensions ``*name`` stands for, as one positive
-        symbol, ``numel(*name)``: a block's FLOPs over ``[*lead, d]`` are counted
-        with it, and each call substitutes the product of the dimensions it binds
-        (symbolic side only)."""
-        from sympy import Symbol
-        return Symbol(f"numel(*{self.name})", integer=True, positive=True)
 
 
 @dataclass(frozen=True)
@@ -201,11 +204,53 @@ def signature(o: Op) -> str:
 
 
 class Rule:
-    """The checks a shape rule may ask for (implemented by the interpreter).
+    """The checks a shape rule may ask for, and the dimension algebra it computes
+    with (both implemented by the interpreter).
 
     ``expected``/``found`` are dimension expressions; ``what`` names the check
     in the message ("linear: input features").
     """
+
+    # ---- the dimension algebra ----
+
+    def integer(self, n: int):  # pragma: no cover - interface
+        """The constant dimension ``n``."""
+        raise NotImplementedError
+
+    def expr(self, v):  # pragma: no cover
+        """``v`` (an int or a dimension) as a dimension expression."""
+        raise NotImplementedError
+
+    def prod(self, dims):  # pragma: no cover
+        """The product of ``dims`` (1 for none)."""
+        raise NotImplementedError
+
+    def floor(self, e):  # pragma: no cover
+        raise NotImplementedError
+
+    def ceiling(self, e):  # pragma: no cover
+        raise NotImplementedError
+
+    def min(self, *es):  # pragma: no cover
+        raise NotImplementedError
+
+    def max(self, *es):  # pragma: no cover
+        raise NotImplementedError
+
+    def show(self, e) -> str:  # pragma: no cover
+        """A dimension in spec syntax (``d / h``), for messages."""
+        raise NotImplementedError
+
+    def show_shape(self, shape) -> str:  # pragma: no cover
+        """``[b, l, d / h]`` (variadics as ``*name``), for messages."""
+        raise NotImplementedError
+
+    def numel(self, shape):  # pragma: no cover
+        """The number of elements of ``shape`` (a ``*variadic`` counts as one
+        symbol, ``numel(*name)``, which a block call replaces by the product it binds)."""
+        raise NotImplementedError
+
+    # ---- the checks ----
 
     def fail(self, code: str, message: str):  # pragma: no cover - interface
         raise NotImplementedError
@@ -243,15 +288,10 @@ def promote(*dtypes: str) -> str:
     return "bool"
 
 
-def prod(dims):
-    from sympy import Integer, Mul
-    return Mul(*dims) if dims else Integer(1)
-
-
 def fixed(r: Rule, x: TensorArg, what: str) -> tuple:
     """``x``'s shape, failing if it holds a ``*variadic``."""
     if any(isinstance(d, Variadic) for d in x.shape):
-        r.fail("SC304", f"{what} needs a tensor of known rank, got {_shape(x.shape)}")
+        r.fail("SC304", f"{what} needs a tensor of known rank, got {r.show_shape(x.shape)}")
     return x.shape
 
 
@@ -262,24 +302,15 @@ def axis(r: Rule, shape: tuple, a: int, what: str, extra: int = 0) -> int:
     i = a + n if a < 0 else a
     if not 0 <= i < n:
         r.fail("SC304", f"{what}: axis {a} is out of range for a tensor of rank {len(shape)} "
-                        f"{_shape(shape)}")
+                        f"{r.show_shape(shape)}")
     var = [k for k, d in enumerate(shape) if isinstance(d, Variadic)]
     if var and ((a >= 0 and i >= var[0]) or (a < 0 and i <= var[-1])):
-        r.fail("SC304", f"{what}: axis {a} of {_shape(shape)} crosses the variadic dimensions")
+        r.fail("SC304", f"{what}: axis {a} of {r.show_shape(shape)} crosses the variadic dimensions")
     return i
 
 
 def last(r: Rule, x: TensorArg, what: str):
     if not x.shape or isinstance(x.shape[-1], Variadic):
-        r.fail("SC304", f"{what} needs at least one trailing dimension, got {_shape(x.shape)}")
+        r.fail("SC304", f"{what} needs at least one trailing dimension, got {r.show_shape(x.shape)}")
     return x.shape[-1]
 
-
-def _shape(shape) -> str:
-    from ..dims import show
-    return "[" + ", ".join(str(d) if isinstance(d, Variadic) else show(d) for d in shape) + "]"
-
-
-def show_shape(shape) -> str:
-    """``[b, l, d / h]`` (variadics as ``*name``)."""
-    return _shape(shape)

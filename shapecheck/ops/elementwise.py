@@ -3,13 +3,7 @@ softmax, masking, sqrt, broadcast_to."""
 from __future__ import annotations
 
 from .core import (AXIS, BOOL, DIM, NUMBER, OPT_TENSOR, SHAPE, TENSOR, Arg, Out, TensorArg,
-                   Variadic, axis, op, prod, promote)
-
-
-def numel(shape):
-    """The number of elements of ``shape`` (a ``*variadic`` counts as its
-    ``numel`` symbol, which a block call replaces by the product it binds)."""
-    return prod([d.numel if isinstance(d, Variadic) else d for d in shape])
+                   Variadic, axis, op, promote)
 
 
 def _binary(name, fn):
@@ -21,7 +15,7 @@ def _binary(name, fn):
                             "convert to int first)")
         if dtype == "bool" and name not in ("add", "mul"):
             dtype = "int"     # NumPy: bool + bool and bool * bool are bool; `//`, `%`, `**` give ints
-        return Out(shape, dtype, flops=numel(shape))
+        return Out(shape, dtype, flops=r.numel(shape))
 
     def kernel(k, a, b):
         return fn(k.np, a, b)
@@ -51,7 +45,7 @@ def _unary(name, fn, flops_per=1):
             dtype = "float" if x.dtype == "float" else "int" if name == "relu" else x.dtype
         else:
             dtype = "float"
-        return Out(x.shape, dtype, flops=flops_per * numel(x.shape))
+        return Out(x.shape, dtype, flops=flops_per * r.numel(x.shape))
 
     def kernel(k, x):
         return fn(k.np, x)
@@ -101,14 +95,14 @@ def _log_softmax_kernel(k, x, axis):
 def softmax(r, x, axis_):
     """`softmax(x, axis=-1)`: same shape."""
     axis(r, x.shape, axis_, "softmax")
-    return Out(x.shape, "float", flops=3 * numel(x.shape))
+    return Out(x.shape, "float", flops=3 * r.numel(x.shape))
 
 
 @op("log_softmax", Arg("x", TENSOR), Arg("axis", AXIS, -1), kernel=_log_softmax_kernel)
 def log_softmax(r, x, axis_):
     """`log_softmax(x, axis=-1)`: same shape."""
     axis(r, x.shape, axis_, "log_softmax")
-    return Out(x.shape, "float", flops=4 * numel(x.shape))
+    return Out(x.shape, "float", flops=4 * r.numel(x.shape))
 
 
 def _masked_fill_kernel(k, x, mask, value):
@@ -141,7 +135,7 @@ def masked_fill(r, x, mask, value):
         r.fail("SC308", f"masked_fill: the tensor is {x.dtype} but the value {value!r} is {wider}: NumPy gives "
                         f"{wider}, PyTorch keeps {x.dtype}; convert the tensor first, or fill with a value of "
                         f"its dtype")
-    return Out(x.shape, x.dtype, flops=numel(x.shape))
+    return Out(x.shape, x.dtype, flops=r.numel(x.shape))
 
 
 def _sqrt_kernel(k, x):
@@ -151,7 +145,7 @@ def _sqrt_kernel(k, x):
 @op("sqrt", Arg("x", TENSOR), kernel=_sqrt_kernel)
 def sqrt(r, x):
     """`sqrt(e)`: a scalar from a dimension expression, or elementwise on a tensor."""
-    return Out(x.shape, "float", flops=numel(x.shape))
+    return Out(x.shape, "float", flops=r.numel(x.shape))
 
 
 @op("broadcast_to", Arg("x", TENSOR), Arg("shape", SHAPE),

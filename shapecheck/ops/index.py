@@ -5,10 +5,7 @@ Indices are ``int`` tensors (PyTorch's int64), values keep their dtype.
 """
 from __future__ import annotations
 
-from sympy import Integer
-
-from .core import AXIS, AXES_OPT, BOOL, DIM, TENSOR, Arg, Out, axis, fixed, op, show_shape
-from .elementwise import numel
+from .core import AXIS, AXES_OPT, BOOL, DIM, TENSOR, Arg, Out, axis, fixed, op
 
 
 def _need_int(r, t, what):
@@ -36,19 +33,19 @@ def topk(r, x, n, ax, largest, sorted_):
     r.positive(n, "topk: k")
     r.at_most(n, x.shape[i], f"topk: k must not exceed the size of axis {ax}")
     shape = x.shape[:i] + (n,) + x.shape[i + 1:]
-    return (Out(shape, x.dtype, flops=numel(x.shape)), Out(shape, "int"))
+    return (Out(shape, x.dtype, flops=r.numel(x.shape)), Out(shape, "int"))
 
 
 def _arg_reduction(name):
     def rule(r, x, ax, keepdims):
         if ax is None:
-            shape = tuple(Integer(1) for _ in fixed(r, x, name)) if keepdims else ()
+            shape = tuple(r.integer(1) for _ in fixed(r, x, name)) if keepdims else ()
         else:
             if isinstance(ax, tuple):
                 r.fail("SC103", f"{name}: `axis` is one integer axis or none, got {list(ax)}")
             i = axis(r, x.shape, ax, name)
-            shape = x.shape[:i] + ((Integer(1),) if keepdims else ()) + x.shape[i + 1:]
-        return Out(shape, "int", flops=numel(x.shape))
+            shape = x.shape[:i] + ((r.integer(1),) if keepdims else ()) + x.shape[i + 1:]
+        return Out(shape, "int", flops=r.numel(x.shape))
 
     def kernel(k, x, axis, keepdims):
         return getattr(k.np, name)(x, axis=axis, keepdims=keepdims).astype(k.np.int64)
@@ -65,8 +62,8 @@ _arg_reduction("argmin")
 
 def _same_rank(r, a, b, what):
     if len(fixed(r, a, what)) != len(fixed(r, b, what)):
-        r.fail("SC304", f"{what}: the index must have the rank of the input: {show_shape(b.shape)} vs "
-                        f"{show_shape(a.shape)}")
+        r.fail("SC304", f"{what}: the index must have the rank of the input: {r.show_shape(b.shape)} vs "
+                        f"{r.show_shape(a.shape)}")
 
 
 def _gather_kernel(k, x, axis, index):
@@ -94,7 +91,7 @@ def index_select(r, x, ax, index):
     """`index_select(x, axis, index)`: `axis` replaced by the length of the 1-d int `index`."""
     _need_int(r, index, "index_select: the index")
     if len(fixed(r, index, "index_select")) != 1:
-        r.fail("SC304", f"index_select: the index must be 1-d, got {show_shape(index.shape)}")
+        r.fail("SC304", f"index_select: the index must be 1-d, got {r.show_shape(index.shape)}")
     i = axis(r, x.shape, ax, "index_select")
     return Out(x.shape[:i] + index.shape + x.shape[i + 1:], x.dtype)
 
@@ -115,7 +112,7 @@ def _scatter(name, add):
         for d, (a, b) in enumerate(zip(x.shape, index.shape)):
             if d != i:
                 r.at_most(b, a, f"{name}: axis {d} of the index must not exceed the input's")
-        return Out(x.shape, x.dtype, flops=numel(index.shape) if add else 0)
+        return Out(x.shape, x.dtype, flops=r.numel(index.shape) if add else 0)
 
     def kernel(k, x, axis, index, src):
         np = k.np

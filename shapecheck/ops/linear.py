@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .core import BOOL, DIM, STR, TENSOR, TENSORS, Arg, Out, Variadic, fixed, last, op, prod
-from .elementwise import numel
+from .core import BOOL, DIM, STR, TENSOR, TENSORS, Arg, Out, Variadic, fixed, last, op
 
 
 def blas_ready(np, a):
@@ -30,7 +29,7 @@ def _linear_kernel(k, x, out, bias):
 def linear(r, x, out, bias):
     """`linear(x, out, bias=true)`: `[*l, in] -> [*l, out]`; `in*out (+ out)` parameters."""
     n_in = last(r, x, "linear")
-    lead = numel(x.shape[:-1])
+    lead = r.numel(x.shape[:-1])
     params = n_in * out + (out if bias else 0)
     flops = 2 * lead * n_in * out + (lead * out if bias else 0)
     return Out(x.shape[:-1] + (out,), "float", params=params, flops=flops)
@@ -76,7 +75,7 @@ def _layer_norm_kernel(k, x, bias, eps):
 def layer_norm(r, x, bias, eps):
     """`layer_norm(x, bias=true)`: same shape; `2*d` (or `d`) parameters."""
     d = last(r, x, "layer_norm")
-    return Out(x.shape, "float", params=2 * d if bias else d, flops=7 * numel(x.shape))
+    return Out(x.shape, "float", params=2 * d if bias else d, flops=7 * r.numel(x.shape))
 
 
 def _rms_norm_kernel(k, x, eps):
@@ -89,7 +88,7 @@ def _rms_norm_kernel(k, x, eps):
 def rms_norm(r, x, eps):
     """`rms_norm(x)`: same shape; `d` parameters."""
     d = last(r, x, "rms_norm")
-    return Out(x.shape, "float", params=d, flops=4 * numel(x.shape))
+    return Out(x.shape, "float", params=d, flops=4 * r.numel(x.shape))
 
 
 def _matmul_kernel(k, a, b):
@@ -108,7 +107,7 @@ def matmul(r, a, b):
         # [..., k] @ [k, m] -> [..., m], whatever the leading dimensions (variadic ones included)
         r.same(sa[-1], sb[0], "`@`: the last dimension of the left operand must equal the "
                               "second-to-last of the right", "SC303")
-        return Out(sa[:-1] + (sb[1],), dtype, flops=2 * numel(sa) * sb[1])
+        return Out(sa[:-1] + (sb[1],), dtype, flops=2 * r.numel(sa) * sb[1])
     va, vb = len(sa) == 1, len(sb) == 1
     if va:
         sa = (1,) + sa
@@ -123,7 +122,7 @@ def matmul(r, a, b):
                      "second-to-last of the right", "SC303")
     batch = r.broadcast(sa[:-2], sb[:-2], "`@`: batch dimensions")
     shape = batch + ((n,) if not va else ()) + ((m,) if not vb else ())
-    flops = 2 * numel(batch) * n * k_a * m
+    flops = 2 * r.numel(batch) * n * k_a * m
     return Out(shape, dtype, flops=flops)
 
 
@@ -223,7 +222,7 @@ def einsum(r, equation, operands):
     shape = []
     for c in out:
         shape.extend(ell or () if c == "..." else (sizes[c],))
-    total = prod(list(sizes.values()) + list(ell or ()))
+    total = r.prod(list(sizes.values()) + list(ell or ()))
     return Out(tuple(shape), "float", flops=2 * total)
 
 

@@ -3,10 +3,7 @@
 broadcasting and dtypes (PyTorch's agree)."""
 from __future__ import annotations
 
-from sympy import ceiling
-
-from .core import DIM, TENSOR, Arg, Out, TensorArg, fixed, op, show_shape
-from .elementwise import numel
+from .core import DIM, TENSOR, Arg, Out, TensorArg, fixed, op
 
 #: the comparison operators and the operations they apply
 COMPARISONS = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -23,7 +20,7 @@ def _what(name) -> str:
 def _compare(name):
     def rule(r, a: TensorArg, b: TensorArg):
         shape = r.broadcast(a.shape, b.shape, _what(name))
-        return Out(shape, "bool", flops=numel(shape))
+        return Out(shape, "bool", flops=r.numel(shape))
 
     def kernel(k, a, b):
         return getattr(k.np, _NP_COMPARE[name])(a, b)
@@ -45,7 +42,7 @@ def _bitwise_dtype(r, name, *dtypes):
 def _bitwise(name, np_name):
     def rule(r, a: TensorArg, b: TensorArg):
         shape = r.broadcast(a.shape, b.shape, _what(name))
-        return Out(shape, _bitwise_dtype(r, name, a.dtype, b.dtype), flops=numel(shape))
+        return Out(shape, _bitwise_dtype(r, name, a.dtype, b.dtype), flops=r.numel(shape))
 
     def kernel(k, a, b):
         return getattr(k.np, np_name)(a, b)
@@ -61,13 +58,13 @@ _bitwise("bitwise_or", "bitwise_or")
 @op("bitwise_not", Arg("x", TENSOR), kernel=lambda k, x: k.np.invert(x))
 def bitwise_not(r, x):
     """`bitwise_not(x)` (`~x`): same shape; bool stays bool, int stays int."""
-    return Out(x.shape, _bitwise_dtype(r, "bitwise_not", x.dtype), flops=numel(x.shape))
+    return Out(x.shape, _bitwise_dtype(r, "bitwise_not", x.dtype), flops=r.numel(x.shape))
 
 
 def _logical(name):
     def rule(r, a: TensorArg, b: TensorArg):
         shape = r.broadcast(a.shape, b.shape, f"`{name}`")
-        return Out(shape, "bool", flops=numel(shape))
+        return Out(shape, "bool", flops=r.numel(shape))
 
     def kernel(k, a, b):
         return getattr(k.np, name)(a, b)
@@ -83,7 +80,7 @@ _logical("logical_or")
 @op("logical_not", Arg("x", TENSOR), kernel=lambda k, x: k.np.logical_not(x))
 def logical_not(r, x):
     """`logical_not(x)`: same shape, bool."""
-    return Out(x.shape, "bool", flops=numel(x.shape))
+    return Out(x.shape, "bool", flops=r.numel(x.shape))
 
 
 def _arange_kernel(k, start, end, step):
@@ -99,14 +96,14 @@ def arange(r, start, end, step):
             r.fail("SC105", "arange: a step needs both start and end")
         return Out((start,), "int")
     r.positive(step, "arange: the step")
-    return Out((ceiling((end - start) / step),), "int")
+    return Out((r.ceiling((end - start) / step),), "int")
 
 
 def _tri(name):
     def rule(r, x, diagonal):
         shape = fixed(r, x, name)
         if len(shape) < 2:
-            r.fail("SC304", f"{name} needs a tensor of rank 2 or more, got {show_shape(shape)}")
+            r.fail("SC304", f"{name} needs a tensor of rank 2 or more, got {r.show_shape(shape)}")
         return Out(x.shape, x.dtype)
 
     def kernel(k, x, diagonal):

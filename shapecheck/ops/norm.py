@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from .conv import at_least
 from .core import BOOL, DIM, NUMBER, TENSOR, Arg, Out, fixed, op
-from .elementwise import numel
 
 
 def _channels(r, x, what):
@@ -48,7 +47,7 @@ def batch_norm(r, x, eps, momentum, affine):
     _eps(r, eps, "batch_norm")
     if not 0 <= float(momentum) <= 1:
         r.fail("SC309", f"batch_norm: momentum must be in [0, 1], got {momentum}")
-    return Out(x.shape, "float", params=2 * c if affine else 0, buffers=2 * c, flops=2 * numel(x.shape))
+    return Out(x.shape, "float", params=2 * c if affine else 0, buffers=2 * c, flops=2 * r.numel(x.shape))
 
 
 def _normalise(np, x, axes, eps):
@@ -82,8 +81,8 @@ def group_norm(r, x, groups, eps, affine):
     c = _channels(r, x, "group_norm")
     _eps(r, eps, "group_norm")
     at_least(r, 1, "group_norm", groups=(groups,))
-    r.div(c, groups, f"group_norm: the channels {_show(c)} in {_show(groups)} groups")
-    return Out(x.shape, "float", params=2 * c if affine else 0, flops=7 * numel(x.shape))
+    r.div(c, groups, f"group_norm: the channels {r.show(c)} in {r.show(groups)} groups")
+    return Out(x.shape, "float", params=2 * c if affine else 0, flops=7 * r.numel(x.shape))
 
 
 def _instance_norm_kernel(k, x, eps, affine, track_running_stats):
@@ -107,9 +106,4 @@ def instance_norm(r, x, eps, affine, track_running_stats):
                         f"got rank {len(x.shape)}")
     _eps(r, eps, "instance_norm")
     return Out(x.shape, "float", params=2 * c if affine else 0, buffers=2 * c if track_running_stats else 0,
-               flops=7 * numel(x.shape))
-
-
-def _show(e):
-    from ..dims import show
-    return show(e)
+               flops=7 * r.numel(x.shape))

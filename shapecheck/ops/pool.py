@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import math
 
-from sympy import Integer, Min, floor
-
 from .conv import at_least, check_le, pad_spatial, per_axis, tuple_of, windows
-from .core import BOOL, DIMS as SIZES, TENSOR, Arg, Out, fixed, op, prod
+from .core import BOOL, DIMS as SIZES, TENSOR, Arg, Out, fixed, op
 
 _NAMES = {1: "length", 2: "height, width"}
 
@@ -31,17 +29,12 @@ def _spatial(r, x, nd, what):
     return tuple(shape[:-nd]), tuple(shape[-nd:])
 
 
-def _show(e):
-    from ..dims import show
-    return show(e)
-
-
-def pool_size(n, k, s, p, d, ceil_mode: bool):
+def pool_size(r, n, k, s, p, d, ceil_mode: bool):
     """PyTorch's pooling output size (``pooling_output_shape``) as an expression."""
     e = d * (k - 1) + 1
     if not ceil_mode:
-        return floor((n + 2 * p - e) / s) + 1
-    return floor((n + p - 1 + Min(Integer(0), p + s - e)) / s) + 1
+        return r.floor((n + 2 * p - e) / s) + 1
+    return r.floor((n + p - 1 + r.min(r.integer(0), p + s - e)) / s) + 1
 
 
 def _pool_rule(r, name, nd, x, kernel, stride, padding, dilation, ceil_mode, per_window):
@@ -53,12 +46,12 @@ def _pool_rule(r, name, nd, x, kernel, stride, padding, dilation, ceil_mode, per
     at_least(r, 1, name, kernel=k, stride=s, dilation=d)
     at_least(r, 0, name, padding=p)
     for pi, ki in zip(p, k):       # PyTorch: "pad should be at most half of kernel size"
-        check_le(r, 2 * pi, ki, f"{name}: `padding` must be at most half the kernel, got padding {_show(pi)} "
-                                f"with kernel {_show(ki)}")
-    o = tuple(pool_size(n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip(sizes, k, s, p, d))
+        check_le(r, 2 * pi, ki, f"{name}: `padding` must be at most half the kernel, got padding {r.show(pi)} "
+                                f"with kernel {r.show(ki)}")
+    o = tuple(pool_size(r, n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip(sizes, k, s, p, d))
     shape = lead + o
     return Out(shape, "float" if per_window == "avg" else x.dtype,
-               flops=prod(list(shape)) * prod(list(k)))
+               flops=r.prod(list(shape)) * r.prod(list(k)))
 
 
 def _starts_kept(n, p, s, candidates):
@@ -150,7 +143,7 @@ def _adaptive_rule(r, name, nd, x, output_size, how):
     lead, sizes = _spatial(r, x, nd, name)
     o = per_axis(r, output_size, nd, "output_size", name)
     at_least(r, 1, name, output_size=o)
-    return Out(lead + o, "float" if how == "avg" else x.dtype, flops=prod(list(lead + sizes)))
+    return Out(lead + o, "float" if how == "avg" else x.dtype, flops=r.prod(list(lead + sizes)))
 
 
 # ---- registration ---------------------------------------------------------------------------------

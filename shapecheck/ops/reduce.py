@@ -1,10 +1,7 @@
 """Reductions: sum, mean, max, min over one axis or several (``axis=(2, 3)``)."""
 from __future__ import annotations
 
-from sympy import Integer
-
 from .core import AXES_OPT, BOOL, TENSOR, Arg, Out, axis, op
-from .elementwise import numel
 
 
 def reduced_axes(r, shape, ax, what) -> list:
@@ -24,11 +21,11 @@ def _reduction(name, np_name):
         if ax is None:
             r.fail("SC103", f"{name}: give the axis (or axes) to reduce")
         idx = set(reduced_axes(r, x.shape, ax, name))
-        shape = tuple(Integer(1) if i in idx else d for i, d in enumerate(x.shape)
+        shape = tuple(r.integer(1) if i in idx else d for i, d in enumerate(x.shape)
                       if keepdims or i not in idx)
         # as NumPy: mean is float; sum of bools counts them (int); max/min keep the dtype
         dtype = "float" if name == "mean" else "int" if (name == "sum" and x.dtype == "bool") else x.dtype
-        return Out(shape, dtype, flops=numel(x.shape))
+        return Out(shape, dtype, flops=r.numel(x.shape))
 
     def kernel(k, x, axis, keepdims):
         return getattr(k.np, np_name)(x, axis=axis, keepdims=keepdims)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from sympy import Rational, floor
-
-from .core import BOOL, DIM, DIMS, NUMBER, STR, TENSOR, Arg, Out, fixed, op, show_shape
-from .elementwise import numel
+from .core import BOOL, DIM, DIMS, NUMBER, STR, TENSOR, Arg, Out, fixed, op
 
 #: mode -> (number of spatial axes it needs or None for any of 1..3, input positions read per output)
 _MODES = {"nearest": (None, 0), "nearest-exact": (None, 0), "linear": (1, 2), "bilinear": (2, 2),
@@ -26,8 +23,7 @@ def _out_sizes(spatial, size, scale):
     if size is not None:
         return tuple(size) if isinstance(size, tuple) else (size,) * len(spatial)
     f = scale_fraction(scale)
-    return tuple(d * f.numerator // f.denominator if isinstance(d, int) else
-                 floor(d * Rational(f.numerator, f.denominator)) for d in spatial)
+    return tuple(d * f.numerator // f.denominator for d in spatial)   # floor(d * f), of ints or expressions
 
 
 def _interpolate_kernel(k, x, size, scale_factor, mode, align_corners):
@@ -57,7 +53,7 @@ def interpolate(r, x, size, scale, mode, align_corners):
     if not 1 <= n_sp <= 3 or (need is not None and n_sp != need):
         want = "3 to 5" if need is None else str(need + 2)
         r.fail("SC304", f"interpolate: mode {mode!r} needs a tensor of rank {want} ([b, c, *spatial]), "
-                        f"got {show_shape(shape)}")
+                        f"got {r.show_shape(shape)}")
     if align_corners is not None and taps == 0:
         r.fail("SC105", f"interpolate: align_corners is only for the linear and cubic modes, not {mode!r}")
     if (size is None) == (scale is None):
@@ -67,7 +63,7 @@ def interpolate(r, x, size, scale, mode, align_corners):
     if scale is not None and not float(scale) > 0:
         r.fail("SC103", f"interpolate: scale_factor must be positive, got {scale}")
     out = shape[:2] + _out_sizes(shape[2:], size, scale)
-    return Out(out, x.dtype if taps == 0 else "float", flops=2 * taps ** n_sp * numel(out) if taps else 0)
+    return Out(out, x.dtype if taps == 0 else "float", flops=2 * taps ** n_sp * r.numel(out) if taps else 0)
 
 
 def _pixel_shuffle_kernel(k, x, upscale_factor):
@@ -91,7 +87,7 @@ def _pixel_unshuffle_kernel(k, x, downscale_factor):
 def _last3(r, x, what):
     shape = fixed(r, x, what)
     if len(shape) < 3:
-        r.fail("SC304", f"{what} needs [*, c, h, w], got {show_shape(shape)}")
+        r.fail("SC304", f"{what} needs [*, c, h, w], got {r.show_shape(shape)}")
     return shape
 
 

@@ -2,10 +2,7 @@
 unfold (sliding windows). PyTorch semantics; `axis` is PyTorch's `dim`."""
 from __future__ import annotations
 
-from sympy import floor
-
 from .core import AXES_OPT, AXIS, DIM, DIMS, NUMBER, STR, TENSOR, Arg, Out, axis, fixed, op
-from .elementwise import numel
 from .reduce import reduced_axes
 
 
@@ -13,7 +10,7 @@ def _cumulative(name):
     def rule(r, x, ax):
         axis(r, x.shape, ax, name)
         # as NumPy/PyTorch: bools and ints accumulate as int
-        return Out(x.shape, "float" if x.dtype == "float" else "int", flops=numel(x.shape))
+        return Out(x.shape, "float" if x.dtype == "float" else "int", flops=r.numel(x.shape))
 
     def kernel(k, x, axis):
         return getattr(k.np, name)(x, axis=axis)
@@ -114,5 +111,5 @@ def unfold(r, x, ax, size, step):
     i = axis(r, x.shape, ax, "unfold")
     r.positive(size, "unfold: the window size")
     r.positive(step, "unfold: the step")
-    count = floor((x.shape[i] - size) / step) + 1
+    count = r.floor((x.shape[i] - size) / step) + 1
     return Out(x.shape[:i] + (count,) + x.shape[i + 1:] + (size,), x.dtype)

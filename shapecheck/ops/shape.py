@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .core import (AXES, AXES_OPT, AXIS, DIM, DIMS, SHAPE, STR, TENSOR, TENSORS, Arg, Out, Variadic, axis, fixed, op,
-                   prod, promote, show_shape)
+                   promote)
 
 
 @op("transpose", Arg("x", TENSOR), Arg("i", AXIS, -2), Arg("j", AXIS, -1),
@@ -47,9 +47,9 @@ def solve_sizes(r, total, sizes, what):
         r.fail("SC305", f"{what}: only one size can be -1, got {len(holes)}")
     known = [d for d in sizes if not isinstance(d, Variadic) and not _is_minus_one(d)]
     if not holes:
-        r.same(total, prod(known), f"{what}: the number of elements must not change")
+        r.same(total, r.prod(known), f"{what}: the number of elements must not change")
         return tuple(sizes)
-    solved = r.div(total, prod(known), f"{what}: solving -1 ({_show(total)} elements)")
+    solved = r.div(total, r.prod(known), f"{what}: solving -1 ({r.show(total)} elements)")
     return tuple(solved if i == holes[0] else d for i, d in enumerate(sizes))
 
 
@@ -60,7 +60,7 @@ def reshape(r, x, shape):
     src = [d for d in x.shape if not isinstance(d, Variadic)]
     if [d for d in x.shape if isinstance(d, Variadic)] != [d for d in shape if isinstance(d, Variadic)]:
         r.fail("SC305", "reshape: the variadic dimensions must be the same on both sides")
-    return Out(solve_sizes(r, prod(src), tuple(shape), "reshape"), x.dtype)
+    return Out(solve_sizes(r, r.prod(src), tuple(shape), "reshape"), x.dtype)
 
 
 @op("flatten", Arg("x", TENSOR), Arg("start_dim", AXIS, 0), Arg("end_dim", AXIS, -1),
@@ -74,7 +74,7 @@ def flatten(r, x, start, end):
     a, b = axis(r, shape, start, "flatten"), axis(r, shape, end, "flatten")
     if a > b:
         r.fail("SC304", f"flatten: start_dim {start} comes after end_dim {end}")
-    return Out(shape[:a] + (prod(shape[a:b + 1]),) + shape[b + 1:], x.dtype)
+    return Out(shape[:a] + (r.prod(shape[a:b + 1]),) + shape[b + 1:], x.dtype)
 
 
 @op("unflatten", Arg("x", TENSOR), Arg("axis", AXIS), Arg("sizes", SHAPE),
@@ -104,8 +104,8 @@ def squeeze(r, x, ax):
             if d == 1 or r.is_one(d):
                 continue
             if r.sign(d - 2) != 1:
-                r.fail("SC304", f"squeeze: whether axis {i} ({_show(d)}) is removed depends on the sizes "
-                                f"(it is when {_show(d)} is 1); name the axes to remove")
+                r.fail("SC304", f"squeeze: whether axis {i} ({r.show(d)}) is removed depends on the sizes "
+                                f"(it is when {r.show(d)} is 1); name the axes to remove")
             keep.append(d)
         return Out(tuple(keep), x.dtype)
     from .reduce import reduced_axes
@@ -120,8 +120,7 @@ def squeeze(r, x, ax):
 def unsqueeze(r, x, ax):
     """`unsqueeze(x, axis)`: a new axis of size 1 at `axis` (counted in the result)."""
     i = axis(r, x.shape, ax, "unsqueeze", extra=1)
-    from sympy import Integer
-    return Out(x.shape[:i] + (Integer(1),) + x.shape[i:], x.dtype)
+    return Out(x.shape[:i] + (r.integer(1),) + x.shape[i:], x.dtype)
 
 
 def _expand_target(shape, sizes):
@@ -155,7 +154,7 @@ def repeat_interleave(r, x, repeats, ax):
     `axis` (which grows `repeats`-fold); without `axis`, of the flattened tensor."""
     r.positive(repeats, "repeat_interleave: repeats")
     if ax is None:
-        return Out((prod(list(fixed(r, x, "repeat_interleave"))) * repeats,), x.dtype)
+        return Out((r.prod(list(fixed(r, x, "repeat_interleave"))) * repeats,), x.dtype)
     if isinstance(ax, tuple):
         r.fail("SC103", f"repeat_interleave: `axis` is one integer axis, got {list(ax)}")
     i = axis(r, x.shape, ax, "repeat_interleave")
@@ -283,11 +282,11 @@ def rearrange(r, x, pattern, axes):
                 r.fail("SC306", f"{where}: cannot infer both {unknown[0]!r} and {unknown[1]!r} in "
                                 f"({' '.join(map(str, item))}); give one as a keyword, e.g. {unknown[0]}=...")
             if unknown:
-                sizes[unknown[0]] = r.div(d, prod(known),
-                                          f"{where}: splitting {_show(d)} into "
+                sizes[unknown[0]] = r.div(d, r.prod(known),
+                                          f"{where}: splitting {r.show(d)} into "
                                           f"({' '.join(map(str, item))})")
             else:
-                r.same(prod(known), d, f"{where}: group ({' '.join(map(str, item))})", "SC306")
+                r.same(r.prod(known), d, f"{where}: group ({' '.join(map(str, item))})", "SC306")
     extra = sorted(n for n in axes if n not in _names(left))
     if extra:
         r.fail("SC306", f"{where}: keyword {extra[0]!r} names no axis of the pattern")
@@ -300,18 +299,12 @@ def rearrange(r, x, pattern, axes):
         elif isinstance(item, str):
             out.append(sizes[item])
         else:
-            out.append(prod([1 if n == 1 else sizes[n] for n in item]))
-    from sympy import Integer
-    return Out(tuple(Integer(d) if isinstance(d, int) else d for d in out), x.dtype)
+            out.append(r.prod([1 if n == 1 else sizes[n] for n in item]))
+    return Out(tuple(r.integer(d) if isinstance(d, int) else d for d in out), x.dtype)
 
 
 def _names(items):
     return {n for it in items for n in (it if isinstance(it, tuple) else (it,)) if isinstance(n, str)}
-
-
-def _show(d):
-    from ..dims import show
-    return show(d)
 
 
 # ---- concat / stack / split ----------------------------------------------------------
@@ -356,8 +349,7 @@ def stack(r, tensors, ax):
                 continue
             r.same(a, b, f"stack: dimension {k} must be equal", "SC305")
     i = axis(r, first, ax, "stack", extra=1)
-    from sympy import Integer
-    return Out(first[:i] + (Integer(len(tensors)),) + first[i:], promote(*(t.dtype for t in tensors)))
+    return Out(first[:i] + (r.integer(len(tensors)),) + first[i:], promote(*(t.dtype for t in tensors)))
 
 
 def _split_kernel(k, x, n, axis):
@@ -388,7 +380,7 @@ def split(r, x, n, ax):
         r.fail("SC103", "split: the number of parts must be an integer constant")
     if int(n) < 1 or int(n) > 64:
         r.fail("SC103", f"split: the number of parts must be in 1..64, got {n}")
-    part = r.div(x.shape[i], n, f"split: dividing {_show(x.shape[i])} into {n} parts")
+    part = r.div(x.shape[i], n, f"split: dividing {r.show(x.shape[i])} into {n} parts")
     shape = x.shape[:i] + (part,) + x.shape[i + 1:]
     return tuple(Out(shape, x.dtype) for _ in range(int(n)))
 
@@ -409,15 +401,13 @@ def index(r, x, items):
     the other items leave (at most one). A bound that is provably negative
     counts from the end (as in NumPy); one whose sign depends on the sizes is
     flagged, and so is a position past the dimension."""
-    from sympy import Integer, ceiling
-
     n_ell = sum(1 for it in items if it is Ellipsis)
     if n_ell > 1:
         r.fail("SC304", "an index can have only one `...`")
     used = [it for it in items if it is not Ellipsis and it is not None]
     shape = x.shape
     if len(used) > len(shape):      # (a *variadic counts once: indexing through it fails below)
-        r.fail("SC304", f"too many indices ({len(used)}) for a tensor of rank {len(shape)} {show_shape(shape)}")
+        r.fail("SC304", f"too many indices ({len(used)}) for a tensor of rank {len(shape)} {r.show_shape(shape)}")
     if n_ell:     # `...` takes the axes the other items leave: as many full slices
         at = items.index(Ellipsis)
         items = list(items[:at]) + [(None, None, None)] * (len(shape) - len(used)) + list(items[at + 1:])
@@ -425,7 +415,7 @@ def index(r, x, items):
     n = 0
     for it in items:
         if it is None:
-            out.append(Integer(1))
+            out.append(r.integer(1))
             continue
         d = shape[n]
         if isinstance(d, Variadic):
@@ -436,15 +426,15 @@ def index(r, x, items):
             r.fail("SC304", f"cannot index through variadic {d}")
         if isinstance(it, tuple):
             start, stop, step = it
-            step = Integer(1) if step is None else step
+            step = r.integer(1) if step is None else step
             if not (step.is_Integer and step > 0):
                 r.fail("SC103", f"slice step must be a positive integer constant, got {step}")
-            start = Integer(0) if start is None else _position(r, start, d, f"slice start on axis {n}", True)
+            start = r.integer(0) if start is None else _position(r, start, d, f"slice start on axis {n}", True)
             stop = d if stop is None else _position(r, stop, d, f"slice end on axis {n}", True)
             r.at_most(start + 1, stop, f"slice on axis {n} must not be empty (start < end)")
-            out.append(stop - start if step == 1 else ceiling((stop - start) / step))
+            out.append(stop - start if step == 1 else r.ceiling((stop - start) / step))
         else:
-            _position(r, it, d, f"index {_show(it)} on axis {n}", False)
+            _position(r, it, d, f"index {r.show(it)} on axis {n}", False)
         n += 1
     return Out(tuple(out) + tuple(shape[n:]), x.dtype)
 
@@ -455,12 +445,12 @@ def _position(r, e, d, what, is_bound):
     may equal ``d``)."""
     sign = -1 if _neg(e) else 1 if getattr(e, "is_nonnegative", False) else r.sign(e)
     if sign is None:
-        r.fail("SC307", f"{what}: {_show(e)} may be negative (counting from the end) or not, depending on "
+        r.fail("SC307", f"{what}: {r.show(e)} may be negative (counting from the end) or not, depending on "
                         f"the sizes; make its sign certain with a `require`")
     if sign < 0:
-        r.at_most(-e, d, f"{what}: {_show(e)} counts from the end")
+        r.at_most(-e, d, f"{what}: {r.show(e)} counts from the end")
         return d + e
-    r.at_most(e if is_bound else e + 1, d, f"{what} (must be {'<=' if is_bound else '<'} {_show(d)})")
+    r.at_most(e if is_bound else e + 1, d, f"{what} (must be {'<=' if is_bound else '<'} {r.show(d)})")
     return e
 
 
