@@ -1145,7 +1145,8 @@ class Checker(Interpreter):
         return _POISONED if any(r is _POISONED for r in res) else res
 
     def mismatch(self, o: Op, a: K.Arg, arg: CallArg):
-        self.report(M.OP_ARGUMENT_KIND.code, arg.span, mismatch_message(o, a, kind_of(arg.value)))
+        if arg.value is not POISON:     # a poisoned value's error is reported already: stay silent
+            self.report(M.OP_ARGUMENT_KIND.code, arg.span, mismatch_message(o, a, kind_of(arg.value)))
         raise Abort
 
     @converts(K.TENSOR, K.OPT_TENSOR)
