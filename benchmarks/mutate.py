@@ -30,7 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: the tests each mutant runs (stopping at the first failure)
 DEFAULT_TESTS = ("tests/test_mutants.py tests/test_dims.py tests/test_golden.py tests/test_counterexamples.py "
-                 "tests/test_identity.py tests/test_program.py tests/test_execute.py tests/test_differential.py")
+                 "tests/test_identity.py tests/test_program.py tests/test_messages.py tests/test_conv_pool.py "
+                 "tests/test_variadic_flops.py tests/test_op_flops.py tests/test_execute.py tests/test_differential.py")
 
 # (file, text, replacement, what the fault is)
 MUTANTS = [
@@ -139,6 +140,23 @@ MUTANTS = [
      '        if dtype == "bool" and name == "never":\n            r.fail(', "bool - bool accepted"),
     ("shapecheck/ops/elementwise.py", "            r.same(d, e, \"masked_fill: the mask must broadcast to the tensor's shape\", \"SC302\")",
      "            pass", "masked_fill mask shape unchecked"),
+    ("shapecheck/ops/pool.py", "r.min(r.integer(0), p + s - e)", "r.integer(0)",
+     "ceil_mode keeps a last window that starts in the padding"),
+    ("shapecheck/ops/conv.py", "        o = tuple(r.floor((n + 2 * pi", "        o = tuple(r.ceiling((n + 2 * pi",
+     "conv output size rounds up"),
+    ("shapecheck/ops/conv.py", "        check_le(r, oi + 1, r.max(si, di),", "        check_le(r, oi + 1, r.min(si, di),",
+     "output_padding bounded by the smaller of stride and dilation"),
+    ("shapecheck/ops/resample.py", "    return tuple(d * f.numerator // f.denominator for d in spatial)",
+     "    return tuple(-(-d * f.numerator // f.denominator) for d in spatial)",
+     "scale_factor rounds up (rule and kernel alike)"),
+    ("shapecheck/ops/sequence.py", "    count = r.floor((x.shape[i] - size) / step) + 1",
+     "    count = r.floor((x.shape[i] - size) / step)", "unfold window count off by one"),
+    ("shapecheck/ops/mask.py", "r.ceiling((end - start) / step)", "r.floor((end - start) / step)",
+     "arange with a step rounds down"),
+    ("shapecheck/dims.py",
+     "    return Mul(*[d if isinstance(d, (int, sympy.Basic)) else variadic_numel(d) for d in shape])",
+     "    return Mul(*[d for d in shape if isinstance(d, (int, sympy.Basic))])",
+     "a variadic's elements left out of numel (FLOPs)"),
 ]
 
 

@@ -255,3 +255,15 @@ def test_not_equal_is_proved_from_either_side():
     assert f.holds(Relation("!=", a, a + 1)).status == PROVED     # the difference is <= -1
     assert f.holds(Relation("!=", a, 2 * a)).status == PROVED
     assert f.holds(Relation("!=", a, b)).status == REFUTED
+
+
+def test_a_congruence_admits_its_remainder_itself():
+    # a % 4 == 1 holds at a = 1 (the substitution a -> 4*(t - 1) + 1 starts there, t >= 1)
+    f = Facts.build([Relation("==", sympy.Mod(a, 4), 1)])
+    r = f.le(5, a)
+    assert r.status == REFUTED and r.counterexample == {"a": 1}
+    assert f.integer((a - 1) / 4).status == PROVED and f.le(1, a).status == PROVED
+    # the same with a symbolic modulus (b >= 2, so that a remainder of 1 is possible)
+    g = Facts.build([Relation("==", sympy.Mod(a, b), 1), Relation(">=", b, 2)])
+    r = g.le(b + 1, a)
+    assert r.status == REFUTED and r.counterexample["a"] == 1
