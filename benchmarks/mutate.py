@@ -2,8 +2,8 @@
 
 Each mutant is one small, deliberate fault (a flipped comparison, a dropped
 fact, a swapped message, a silenced finding) in ``shapecheck/dims.py``,
-``shapecheck/infer.py``, ``shapecheck/ops/`` (and two in the numeric
-interpreter). The script copies the repository to a scratch folder once, then
+``shapecheck/infer.py``, ``shapecheck/skeleton.py``, ``shapecheck/messages.py``,
+``shapecheck/ops/`` (and one in the numeric interpreter). The script copies the repository to a scratch folder once, then
 for each mutant patches the copy, runs the tests (stopping at the first
 failure) and restores the file. A mutant is *killed* when a test fails, and
 *survives* when the whole selection passes. A mutant whose text is no longer
@@ -15,6 +15,16 @@ found in the source is *stale* (the code moved): update its text.
     python benchmarks/mutate.py --tests "tests/test_golden.py tests/test_dims.py"
 
 It prints one line per mutant and the kill rate. No dependency beyond pytest.
+
+Last full run (the default selection, ``--jobs 2``, about 16 minutes on two
+shared cores): 58 killed of 58, no survivor, none stale. The twelve survivors
+of the first full run (46 mutants, 33 killed: 73%) are each pinned since by a
+test that fails on the mutant: lt -> le, the shift test, a size's lower bound of
+1 (twice), != from either side and the remainder of a congruence in
+``tests/test_dims.py``; a higher-rank block argument, let-cycle poisoning, the
+batched matmul contraction, an empty slice, an index equal to the size and
+masked_fill's result shape as golden lines under ``tests/cases/``. No mutant
+is known to be equivalent.
 """
 from __future__ import annotations
 
