@@ -846,16 +846,16 @@ class Checker(Interpreter):
             frame.dims.pop(name, None)
         else:
             frame.dims[name] = saved_dim
-        for v, val in list(frame.vars.items()):
-            if isinstance(val, DimV) and val.expr.has(p):
-                frame.vars[v] = DimV(subs(val.expr, last))
-            elif isinstance(val, Tensor) and val.shape is not None and any(
-                    isinstance(x, sympy.Basic) and x.has(p) for x in val.shape):
-                frame.vars[v] = Tensor(tuple(subs(x, last) if isinstance(x, sympy.Basic) else x
-                                             for x in val.shape), val.dtype, val.origins)
+        def on_pass(e) -> bool:
+            return isinstance(e, sympy.Basic) and e.has(p)
+        for v, val in list(frame.vars.items()):   # values the loop left alone keep their identity
+            if isinstance(val, DimV) and on_pass(val.expr):
+                frame.vars[v] = DimV(_subst(val.expr, last))
+            elif isinstance(val, Tensor) and val.shape is not None and any(map(on_pass, val.shape)):
+                frame.vars[v] = Tensor(_subst_shape(val.shape, last, {}), val.dtype, val.origins)
         for k, e in list(frame.dims.items()):
-            if isinstance(e, sympy.Basic) and e.has(p):
-                frame.dims[k] = subs(e, last)
+            if on_pass(e):
+                frame.dims[k] = _subst(e, last)
 
     def first_pass(self, frame: Frame, st: ir.Repeat, name: str) -> Optional[dict]:
         """The variables after a quiet analysis of the body at ``i = 0``: on a copy
